@@ -1,0 +1,202 @@
+// Adapters: each turns one framework's request/response shape into a RequestContext, the only
+// thing the core talks to. Reading is one cookie lookup; writing is a list of cookies to apply.
+import { readCookie, serializeCookie, type OutgoingCookie } from '../core/cookie.js'
+import { SessionError } from '../core/errors.js'
+
+/** The request-side view the core needs, whatever the framework. */
+export interface RequestContext {
+  /** The value of one request cookie. */
+  cookie(name: string): string | undefined
+  /** true over HTTPS, false over known plain HTTP, undefined when the adapter cannot tell. */
+  readonly secure: boolean | undefined
+  /** Puts cookies on the response, replacing earlier ones of the same names. May throw a SessionError. */
+  apply(cookies: OutgoingCookie[]): void
+  /**
+   * Contexts that can only learn whether they may write by writing a cookie (Next.js `cookies()`,
+   * read-only in server components): every store write there also refreshes the cookie.
+   */
+  readonly writeProbe: boolean
+  /** The object a session is cached on for the duration of the request. */
+  readonly key: object
+  /** The Node response, when the context has one (for autoCommit). */
+  readonly nodeResponse?: NodeResponse
+}
+
+/** The parts of `http.IncomingMessage` Tessera reads. Express, Connect, micro and Next's Pages Router pass the same object. */
+export interface NodeRequest {
+  headers: Record<string, string | string[] | undefined>
+  socket?: { encrypted?: boolean } | null
+}
+
+/** The parts of `http.ServerResponse` Tessera writes. */
+export interface NodeResponse {
+  readonly headersSent: boolean
+  getHeader(name: string): number | string | string[] | undefined
+  setHeader(name: string, value: number | string | readonly string[]): unknown
+  hasHeader?(name: string): boolean
+  writeHead(...args: any[]): unknown
+  end(...args: any[]): unknown
+  destroy?(error?: Error): unknown
+  statusCode: number
+}
+
+/** What Next.js `cookies()` returns (and any store with the same four methods). */
+export interface CookieStoreLike {
+  get(name: string): { name: string; value: string } | undefined
+  getAll(): { name: string; value: string }[]
+  set(name: string, value: string, options?: Record<string, unknown>): unknown
+  delete(name: string): unknown
+}
+
+/** A Web `Request` as far as Tessera needs one. */
+export interface RequestLike {
+  readonly url: string
+  readonly headers: Headers
+}
+
+/** A Web `Response` as far as Tessera needs one (`NextResponse` included). */
+export interface ResponseLike {
+  readonly headers: Headers
+}
+
+/** Every argument list `sessions.get` accepts. */
+export type GetArgs =
+  | [req: NodeRequest, res: NodeResponse]
+  | [context: { req: NodeRequest; res: NodeResponse }]
+  | [request: RequestLike, response?: ResponseLike]
+  | [pair: { request: RequestLike; response?: ResponseLike }]
+  | [cookieStore: CookieStoreLike]
+
+/** One argument that identifies a request: what `read`, `merge`, `replace`, `pluck` and `destroy` take. */
+export type SessionContext =
+  | { req: NodeRequest; res: NodeResponse }
+  | { request: RequestLike; response?: ResponseLike }
+  | RequestLike
+  | CookieStoreLike
+
+function isObject(value: unknown): value is Record<string, any> {
+  return typeof value === 'object' && value !== null
+}
+function isRequestLike(value: unknown): value is RequestLike {
+  return isObject(value) && typeof value.url === 'string' && isObject(value.headers) && typeof value.headers.get === 'function'
+}
+function isCookieStore(value: unknown): value is CookieStoreLike {
+  return isObject(value) && ['get', 'getAll', 'set', 'delete'].every((m) => typeof value[m] === 'function')
+}
+function isNodeRequest(value: unknown): value is NodeRequest {
+  return isObject(value) && isObject(value.headers) && typeof value.headers.get !== 'function'
+}
+function isNodeResponse(value: unknown): value is NodeResponse {
+  return isObject(value) && typeof value.setHeader === 'function' && typeof value.getHeader === 'function'
+}
+
+const SHAPES =
+  'sessions.get() takes (req, res) from node:http, a { req, res } context, a Web Request (and optional Response), ' +
+  'a { request, response } pair, or the cookie store from Next.js cookies()'
+
+/** Normalizes any accepted argument list into a RequestContext, or throws a TypeError listing the shapes. */
+export function toContext(args: readonly unknown[], trustProxy: boolean): RequestContext {
+  const [a, b] = args
+  if (args.length >= 2 && b !== undefined) {
+    if (isRequestLike(a) && isObject(b) && isObject(b.headers)) return webContext(a, b as ResponseLike, trustProxy)
+    if (isNodeRequest(a) && isNodeResponse(b)) return nodeContext(a, b, trustProxy)
+    throw new TypeError(SHAPES)
+  }
+  if (isRequestLike(a)) return webContext(a, undefined, trustProxy)
+  if (isObject(a)) {
+    if (isNodeRequest(a.req) && isNodeResponse(a.res)) return nodeContext(a.req, a.res, trustProxy)
+    if (isRequestLike(a.request)) return webContext(a.request, a.response, trustProxy)
+    if (isCookieStore(a)) return cookieStoreContext(a)
+  }
+  throw new TypeError(SHAPES)
+}
+
+function forwardedHttps(value: string | null | undefined): boolean | undefined {
+  if (!value) return undefined
+  const first = value.split(',')[0]!.trim().toLowerCase()
+  return first === 'https'
+}
+
+function nodeContext(req: NodeRequest, res: NodeResponse, trustProxy: boolean): RequestContext {
+  let secure = req.socket?.encrypted === true
+  if (trustProxy && !secure) {
+    const proto = req.headers['x-forwarded-proto']
+    secure = forwardedHttps(Array.isArray(proto) ? proto[0] : proto) ?? false
+  }
+  return {
+    cookie: (name) => {
+      const header = req.headers.cookie
+      return readCookie(Array.isArray(header) ? header.join('; ') : header, name)
+    },
+    secure,
+    writeProbe: false,
+    key: req,
+    nodeResponse: res,
+    apply(cookies) {
+      if (res.headersSent) {
+        throw new SessionError('HEADERS_SENT', 'The session cookie cannot be set: the response headers were already sent. Commit the session before writing the response.')
+      }
+      const previous = res.getHeader('set-cookie')
+      const kept = (previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)]).filter(
+        (line) => !cookies.some((cookie) => line.startsWith(`${cookie.name}=`)),
+      )
+      res.setHeader('Set-Cookie', [...kept, ...cookies.map(serializeCookie)])
+      const hasCacheControl = res.hasHeader ? res.hasHeader('cache-control') : res.getHeader('cache-control') !== undefined
+      if (!hasCacheControl) res.setHeader('Cache-Control', 'no-store')
+    },
+  }
+}
+
+function webContext(request: RequestLike, response: ResponseLike | undefined, trustProxy: boolean): RequestContext {
+  const secure = (trustProxy ? forwardedHttps(request.headers.get('x-forwarded-proto')) : undefined) ?? request.url.startsWith('https:')
+  return {
+    cookie: (name) => readCookie(request.headers.get('cookie'), name),
+    secure,
+    writeProbe: false,
+    key: request,
+    apply(cookies) {
+      if (!response) return // no response given: commit() hands the Set-Cookie values to the caller
+      const headers = response.headers
+      try {
+        const kept = headers.getSetCookie().filter((line) => !cookies.some((cookie) => line.startsWith(`${cookie.name}=`)))
+        headers.delete('set-cookie')
+        for (const line of kept) headers.append('set-cookie', line)
+        for (const cookie of cookies) headers.append('set-cookie', serializeCookie(cookie))
+        if (!headers.has('cache-control')) headers.set('cache-control', 'no-store')
+      } catch (cause) {
+        throw new SessionError('HEADERS_SENT', 'The session cookie cannot be set: this Response has immutable headers. Pass a response whose headers can change (new Response(), NextResponse.next()).', { cause })
+      }
+    },
+  }
+}
+
+function cookieStoreContext(store: CookieStoreLike): RequestContext {
+  return {
+    cookie: (name) => store.get(name)?.value,
+    secure: undefined,
+    writeProbe: true,
+    key: store,
+    apply(cookies) {
+      try {
+        for (const { name, value, attributes: a } of cookies) {
+          store.set(name, value, {
+            ...(a.maxAge === undefined ? {} : { maxAge: a.maxAge }),
+            path: a.path,
+            ...(a.domain ? { domain: a.domain } : {}),
+            httpOnly: a.httpOnly,
+            secure: a.secure,
+            sameSite: a.sameSite,
+            ...(a.partitioned ? { partitioned: true } : {}),
+          })
+        }
+      } catch (cause) {
+        throw new SessionError(
+          'READ_ONLY',
+          'The session cannot be written here: cookies are read-only in a server component. ' +
+            'Change the session in a Server Action or a Route Handler (or refresh it in proxy.ts).',
+          { cause },
+        )
+      }
+    },
+  }
+}

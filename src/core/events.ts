@@ -1,0 +1,42 @@
+import { base64urlEncode } from './encoding.js'
+import { sha256 } from './sign.js'
+
+/** What happened to a session. */
+export type SessionEventType =
+  | 'created'
+  | 'regenerated'
+  | 'destroyed'
+  | 'expired'
+  | 'revoked'
+  | 'invalid-signature'
+  | 'unknown-id'
+
+/** One session event, as `onEvent` receives it. Never holds the session id itself. */
+export interface SessionEvent {
+  type: SessionEventType
+  /** SHA-256 of the id with a per-process random salt: correlates events, reveals no token. */
+  idHash: string
+  /** When it happened. */
+  at: Date
+  /** The user the session was bound to, when known. */
+  userId?: string
+}
+
+/** Hashes ids with a salt drawn once and hands events to the app's `onEvent`. */
+export class EventSink {
+  readonly #onEvent: (event: SessionEvent) => void
+  readonly #salt: string
+
+  constructor(onEvent: (event: SessionEvent) => void) {
+    this.#onEvent = onEvent
+    this.#salt = base64urlEncode(crypto.getRandomValues(new Uint8Array(16)))
+  }
+
+  /** Emits in the background: the request never waits for the app's logger. */
+  emit(type: SessionEventType, id: string, userId?: string): void {
+    const at = new Date()
+    sha256(`${this.#salt}:${id}`)
+      .then((idHash) => this.#onEvent(userId === undefined ? { type, idHash, at } : { type, idHash, at, userId }))
+      .catch((error: unknown) => console.error('tessera: onEvent handler threw', error))
+  }
+}

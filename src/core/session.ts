@@ -1,0 +1,542 @@
+// The one flow: load (cookie -> id or seal -> record -> policy) and commit (store writes, then
+// Set-Cookie). Every adapter, helper and compatibility entry goes through these two functions.
+import type { RequestContext } from '../adapters/context.js'
+import type { OutgoingCookie } from './cookie.js'
+import { serializeCookie } from './cookie.js'
+import { SessionError, storeError } from './errors.js'
+import type { EventSink } from './events.js'
+import { generateId, isValidId } from './id.js'
+import type { Config } from './options.js'
+import { sha256, type Signer } from './sign.js'
+import { Tracker } from './track.js'
+import type { SessionRecord, SessionStore, StatelessStore } from './types.js'
+
+/** What the flow needs besides the options: built once per `createSessions`. */
+export interface Engine {
+  config: Config
+  signer: Signer | undefined
+  events: EventSink | undefined
+}
+
+interface State {
+  id: string
+  /** The store key: the id, or its SHA-256 with `hashIds`. */
+  key: string
+  /** What the cookie carries: the id, the signed id, or (cookie store) the seal it came with. */
+  cookieValue: string
+  isNew: boolean
+  /** A record for `key` exists in the store (or, for the cookie store, in the browser). */
+  stored: boolean
+  createdAt: number
+  expiresAt: number
+  userId: string | undefined
+  userChanged: boolean
+  tracker: Tracker
+  destroyed: boolean
+  destroyCommitted: boolean
+  /** Keys of ids replaced by regenerate(), destroyed at the next commit. */
+  oldKeys: string[]
+  regenerated: boolean
+  touchRequested: boolean
+  /** Names of session cookies the request carried (the name, or its chunks). */
+  cookiesReceived: string[]
+}
+
+/** The work one commit does, decided synchronously so autoCommit can set headers in `writeHead`. */
+interface Work {
+  write: (() => Promise<void>) | undefined
+  /** Ready cookies, or a promise of them (sealing is async). */
+  cookies: OutgoingCookie[] | (() => Promise<OutgoingCookie[]>)
+  /** Whether a failed cookie write (read-only context) may be ignored: only for a plain touch. */
+  optional: boolean
+  restore: () => void
+}
+
+const MAX_COOKIE_BYTES = 4096
+const MAX_CHUNKS = 32
+
+async function callStore<T>(operation: string, run: () => Promise<T> | T): Promise<T> {
+  try {
+    return await run()
+  } catch (cause) {
+    throw storeError(operation, cause)
+  }
+}
+
+function isRecord(value: unknown): value is SessionRecord {
+  if (typeof value !== 'object' || value === null) return false
+  const record = value as Partial<SessionRecord>
+  return (
+    typeof record.data === 'object' &&
+    record.data !== null &&
+    typeof record.createdAt === 'number' &&
+    typeof record.expiresAt === 'number'
+  )
+}
+
+function isEmpty(data: object): boolean {
+  for (const _ in data) return false
+  return true
+}
+
+async function newId(engine: Engine): Promise<{ id: string; key: string; cookieValue: string }> {
+  const { config, signer } = engine
+  const id = config.genid ? config.genid() : generateId()
+  if (typeof id !== 'string' || !isValidId(id)) {
+    throw new TypeError(`Tessera option genid returned ${JSON.stringify(id)}; ids must be 16–128 characters of [A-Za-z0-9_-]`)
+  }
+  return {
+    id,
+    key: config.hashIds ? await sha256(id) : id,
+    // The cookie store seals at commit; server-side stores sign now, so the cookie is ready
+    // synchronously when autoCommit runs inside writeHead.
+    cookieValue: config.stateless ? '' : signer ? await signer.sign(id) : id,
+  }
+}
+
+/** Reads the session cookie, joining `name.0`, `name.1`, ... chunks for the cookie store. */
+function readSessionCookie(ctx: RequestContext, config: Config): { value: string | undefined; names: string[] } {
+  const single = ctx.cookie(config.name)
+  if (single !== undefined || !config.stateless) return { value: single, names: single === undefined ? [] : [config.name] }
+  const names: string[] = []
+  let value = ''
+  for (let i = 0; i < MAX_CHUNKS; i++) {
+    const chunk = ctx.cookie(`${config.name}.${i}`)
+    if (chunk === undefined) break
+    names.push(`${config.name}.${i}`)
+    value += chunk
+  }
+  return { value: names.length ? value : undefined, names }
+}
+
+/** Loads the request's session: never throws for bad input, throws STORE_ERROR when the store fails. */
+export async function loadSession(engine: Engine, ctx: RequestContext): Promise<Session> {
+  const { config, signer, events } = engine
+  const now = Date.now()
+  const { value: raw, names } = readSessionCookie(ctx, config)
+  let found: { id: string; key: string; record: SessionRecord } | undefined
+
+  if (raw !== undefined && raw !== '') {
+    if (config.stateless) {
+      const opened = await (config.store as StatelessStore).unseal(raw)
+      if (opened && isRecord(opened.record)) found = { id: opened.id, key: opened.id, record: opened.record }
+      else events?.emit('invalid-signature', raw)
+    } else {
+      const id = signer ? await signer.unsign(raw) : isValidId(raw) ? raw : undefined
+      if (id === undefined) {
+        events?.emit('invalid-signature', raw)
+      } else {
+        const key = config.hashIds ? await sha256(id) : id
+        const store = config.store as SessionStore
+        const record = await callStore('read the session', () => store.get(key))
+        if (isRecord(record)) found = { id, key, record }
+        else events?.emit('unknown-id', id)
+      }
+    }
+  }
+
+  if (found) {
+    const { record } = found
+    const absoluteEnd = config.absoluteTtl === undefined ? Infinity : record.createdAt + config.absoluteTtl
+    let valid = record.expiresAt > now && absoluteEnd > now
+    if (valid && config.stateless && record.userId !== undefined) {
+      const { isRevoked } = config.store as StatelessStore
+      if (isRevoked && (await callStore('check revocation', () => isRevoked.call(config.store, record.userId!, record.createdAt)))) {
+        events?.emit('revoked', found.id, record.userId)
+        valid = false
+      }
+    }
+    if (!valid) {
+      if (record.expiresAt <= now || absoluteEnd <= now) events?.emit('expired', found.id, record.userId)
+      // The store would drop it at its own expiry; an absolute timeout can come earlier.
+      if (!config.stateless && absoluteEnd <= now) {
+        await callStore('destroy an expired session', () => (config.store as SessionStore).destroy(found!.key))
+      }
+      found = undefined
+    }
+  }
+
+  if (found) {
+    return new Session(engine, ctx, {
+      id: found.id,
+      key: found.key,
+      cookieValue: raw!,
+      isNew: false,
+      stored: true,
+      createdAt: found.record.createdAt,
+      expiresAt: found.record.expiresAt,
+      userId: found.record.userId,
+      data: found.record.data,
+      cookiesReceived: names,
+    })
+  }
+  const fresh = await newId(engine)
+  return new Session(engine, ctx, {
+    ...fresh,
+    isNew: true,
+    stored: false,
+    createdAt: now,
+    expiresAt: now + config.ttl,
+    userId: undefined,
+    data: {},
+    cookiesReceived: names,
+  })
+}
+
+/** Runs the work a commit decided: store writes first, then cookies; rolls state back on failure. */
+async function runWork(ctx: RequestContext, work: Work): Promise<string[]> {
+  try {
+    let cookies = typeof work.cookies === 'function' ? await work.cookies() : work.cookies
+    // Where writing a cookie is the only way to learn whether writes are allowed, it goes first,
+    // so a read-only context fails before the store changes.
+    if (ctx.writeProbe && cookies.length) {
+      try {
+        ctx.apply(cookies)
+      } catch (error) {
+        if (!work.optional) throw error
+        cookies = []
+      }
+      if (work.write && cookies.length) await work.write()
+      return cookies.map(serializeCookie)
+    }
+    if (work.write) await work.write()
+    if (cookies.length) ctx.apply(cookies)
+    return cookies.map(serializeCookie)
+  } catch (error) {
+    work.restore()
+    throw error
+  }
+}
+
+let prepare: (session: Session) => Work | undefined
+let contextOf: (session: Session) => RequestContext
+let dataOf: (session: Session) => Record<string, unknown>
+
+/**
+ * One request's session. `data` is yours to read and change (deep changes are detected);
+ * `commit()` persists it, and runs by itself on node:http before the headers leave.
+ */
+export class Session<Data extends object = Record<string, unknown>> {
+  readonly #engine: Engine
+  readonly #ctx: RequestContext
+  readonly #state: State
+
+  static {
+    prepare = (session) => session.#prepare()
+    contextOf = (session) => session.#ctx
+    dataOf = (session) => session.#state.tracker.target
+  }
+
+  /** @internal Created by `sessions.get()`. */
+  constructor(
+    engine: Engine,
+    ctx: RequestContext,
+    init: Omit<State, 'tracker' | 'destroyed' | 'destroyCommitted' | 'oldKeys' | 'regenerated' | 'touchRequested' | 'userChanged'> & {
+      data: Record<string, unknown>
+    },
+  ) {
+    this.#engine = engine
+    this.#ctx = ctx
+    const { data, ...rest } = init
+    this.#state = {
+      ...rest,
+      tracker: new Tracker(data, () => this.#guard()),
+      destroyed: false,
+      destroyCommitted: false,
+      oldKeys: [],
+      regenerated: false,
+      touchRequested: false,
+      userChanged: false,
+    }
+  }
+
+  /** The session id (never the cookie value, which may carry a signature). */
+  get id(): string {
+    return this.#state.id
+  }
+  /** True when no valid session came with the request. */
+  get isNew(): boolean {
+    return this.#state.isNew
+  }
+  /** The session's data: read it, change it; deep changes are detected at commit. Empty after destroy(). */
+  get data(): Data {
+    return this.#state.tracker.proxy as Data
+  }
+  /** Replaces all data at once. */
+  set data(value: Data) {
+    this.#guard()
+    this.#state.tracker.replace(value as Record<string, unknown>)
+  }
+  get createdAt(): Date {
+    return new Date(this.#state.createdAt)
+  }
+  /** When the session ends if idle (earlier if `absoluteTtl` says so). */
+  get expiresAt(): Date {
+    return new Date(this.#state.expiresAt)
+  }
+  /** The user bound with bindUser(), if any. */
+  get userId(): string | undefined {
+    return this.#state.userId
+  }
+
+  /**
+   * Persists the session and applies its cookie to the response (or cookie store). Resolves to
+   * the `Set-Cookie` values it produced: none when nothing needed sending.
+   */
+  async commit(): Promise<string[]> {
+    const work = this.#prepare()
+    return work ? runWork(this.#ctx, work) : []
+  }
+
+  /** New id, same data; the old id stops working at the next commit. Call it at every login. */
+  async regenerate(): Promise<void> {
+    this.#guard()
+    const state = this.#state
+    const fresh = await newId(this.#engine)
+    if (state.stored && !this.#engine.config.stateless) state.oldKeys.push(state.key)
+    Object.assign(state, fresh)
+    state.stored = false
+    state.regenerated = true
+    this.#engine.events?.emit('regenerated', fresh.id, state.userId)
+  }
+
+  /** Removes the session from the store and expires its cookie, now. Afterwards data is empty and writes throw. */
+  async destroy(): Promise<void> {
+    const state = this.#state
+    if (state.destroyed) return
+    state.destroyed = true
+    state.tracker.replace({})
+    state.tracker.changed.clear()
+    this.#engine.events?.emit('destroyed', state.id, state.userId)
+    await this.commit()
+  }
+
+  /** Extends the idle expiry (and re-sends the cookie when `rolling`) at the next commit. */
+  touch(): void {
+    this.#guard()
+    this.#state.touchRequested = true
+  }
+
+  /** Binds the session to a user, for `sessions.listUser()` and `sessions.revokeUser()`. */
+  bindUser(userId: string | number): void {
+    this.#guard()
+    const id = String(userId)
+    if (id !== this.#state.userId) {
+      this.#state.userId = id
+      this.#state.userChanged = true
+    }
+  }
+
+  #guard(): void {
+    if (this.#state.destroyed) throw new SessionError('DESTROYED', 'This session was destroyed; it can no longer be changed.')
+  }
+
+  #expiryFrom(now: number): number {
+    const { ttl, absoluteTtl } = this.#engine.config
+    const idle = now + ttl
+    return absoluteTtl === undefined ? idle : Math.min(idle, this.#state.createdAt + absoluteTtl)
+  }
+
+  #cookie(value: string, expiresAt: number | undefined, now: number): OutgoingCookie {
+    const { name, cookie, production } = this.#engine.config
+    const secure =
+      cookie.secure === true || cookie.sameSite === 'none' || cookie.partitioned || (cookie.secure === 'auto' && (this.#ctx.secure === true || production))
+    return {
+      name,
+      value,
+      attributes: {
+        maxAge: expiresAt === undefined ? 0 : cookie.persistent ? (expiresAt - now) / 1000 : undefined,
+        path: cookie.path,
+        domain: cookie.domain,
+        httpOnly: cookie.httpOnly,
+        secure,
+        sameSite: cookie.sameSite,
+        partitioned: cookie.partitioned,
+      },
+    }
+  }
+
+  /** Cookies that expire `names` (a destroyed session, or chunks no longer used). */
+  #clear(names: readonly string[], now: number): OutgoingCookie[] {
+    return names.map((name) => ({ ...this.#cookie('', undefined, now), name }))
+  }
+
+  /** Decides what a commit does, and updates the state as if it succeeded (restore() undoes it). */
+  #prepare(): Work | undefined {
+    const { config } = this.#engine
+    // Checklist 8: with `secure: true`, a plain-HTTP request gets no cookie at all.
+    const cookiesAllowed = !(config.cookie.secure === true && this.#ctx.secure === false)
+    const work = this.#decide()
+    if (work && !cookiesAllowed) work.cookies = []
+    return work
+  }
+
+  #decide(): Work | undefined {
+    const { config } = this.#engine
+    const state = this.#state
+    const store = config.store as SessionStore
+    const tracker = state.tracker
+    const now = Date.now()
+    const saved = { ...state, oldKeys: [...state.oldKeys] }
+    const savedChanged = [...tracker.changed]
+    const restore = (): void => {
+      Object.assign(state, saved)
+      for (const key of savedChanged) tracker.changed.add(key)
+    }
+
+    if (state.destroyed) {
+      if (state.destroyCommitted) return undefined
+      const keys = config.stateless ? [] : [...state.oldKeys, ...(state.stored ? [state.key] : [])]
+      const names = new Set([config.name, ...state.cookiesReceived])
+      const sendClear = state.stored || state.cookiesReceived.length > 0 || state.regenerated
+      state.destroyCommitted = true
+      state.stored = false
+      state.oldKeys = []
+      return {
+        write: keys.length ? () => callStore('destroy the session', async () => void (await Promise.all(keys.map((key) => store.destroy(key))))) : undefined,
+        cookies: sendClear ? this.#clear([...names], now) : [],
+        optional: false,
+        restore,
+      }
+    }
+
+    const changed = tracker.changed.size > 0 || state.userChanged
+    const fresh = !state.stored
+    if (fresh && !state.regenerated && isEmpty(tracker.target) && state.userId === undefined) return undefined
+    const due = state.touchRequested || this.#expiryFrom(now) - state.expiresAt >= config.touchAfter
+    if (!fresh && !changed && !due) return undefined
+    if (config.stateless && !fresh && !changed && !config.rolling) return undefined
+
+    // A write in a context that must probe with a cookie refreshes the cookie, so store and
+    // cookie expiry move together.
+    const refresh = fresh || due || (changed && this.#ctx.writeProbe)
+    const expiresAt = refresh ? this.#expiryFrom(now) : state.expiresAt
+    const changedKeys = [...tracker.changed]
+    const record = (): SessionRecord => ({
+      data: tracker.target,
+      createdAt: state.createdAt,
+      expiresAt,
+      ...(state.userId === undefined ? {} : { userId: state.userId }),
+    })
+    const wasFresh = fresh
+    const oldKeys = state.oldKeys
+    const userChanged = state.userChanged
+    state.stored = true
+    state.expiresAt = expiresAt
+    state.regenerated = false
+    state.touchRequested = false
+    state.userChanged = false
+    state.oldKeys = []
+    tracker.changed.clear()
+    const sendCookie = wasFresh || (due && config.rolling) || (changed && this.#ctx.writeProbe)
+
+    if (config.stateless) {
+      const statelessStore = config.store as StatelessStore
+      const received = state.cookiesReceived
+      return {
+        write: undefined,
+        cookies: async () => {
+          const value = await statelessStore.seal(state.id, record())
+          if (statelessStore.maxSize !== undefined && value.length > statelessStore.maxSize) {
+            throw new SessionError('TOO_LARGE', `The session is ${value.length} bytes sealed; the cookie store allows ${statelessStore.maxSize} (maxSize).`)
+          }
+          state.cookieValue = value
+          return this.#chunks(value, expiresAt, now, received)
+        },
+        optional: !changed && !wasFresh,
+        restore,
+      }
+    }
+
+    let write: () => Promise<void>
+    if (wasFresh) {
+      write = async () => {
+        // Checklist 20: the old record goes before (never after) the new one is written.
+        if (oldKeys.length) await callStore('destroy the old session', () => Promise.all(oldKeys.map((key) => store.destroy(key))))
+        await callStore('save the session', () => store.set(state.key, record()))
+        if (this.#engine.events) this.#engine.events.emit('created', state.id, state.userId)
+      }
+    } else if (changed) {
+      const canPatch = store.patch !== undefined && !userChanged
+      write = canPatch
+        ? () => {
+            const set: Record<string, unknown> = {}
+            const unset: string[] = []
+            for (const key of changedKeys) {
+              if (Object.prototype.hasOwnProperty.call(tracker.target, key)) set[key] = tracker.target[key]
+              else unset.push(key)
+            }
+            return callStore('save the session', () => store.patch!(state.key, { set, unset }, expiresAt))
+          }
+        : () => callStore('save the session', () => store.set(state.key, record()))
+    } else {
+      write = store.touch
+        ? () => callStore('touch the session', () => store.touch!(state.key, expiresAt))
+        : () => callStore('touch the session', () => store.set(state.key, record()))
+    }
+    return {
+      write,
+      cookies: sendCookie ? [this.#cookie(state.cookieValue, expiresAt, now)] : [],
+      optional: !changed && !wasFresh,
+      restore,
+    }
+  }
+
+  /** The sealed value as one cookie, or as `name.0..n` chunks when it would pass 4096 bytes. */
+  #chunks(value: string, expiresAt: number, now: number, received: readonly string[]): OutgoingCookie[] {
+    const { name } = this.#engine.config
+    const base = this.#cookie('', expiresAt, now)
+    const overhead = serializeCookie({ ...base, name: `${name}.00` }).length
+    const room = MAX_COOKIE_BYTES - overhead
+    if (value.length + overhead <= MAX_COOKIE_BYTES) {
+      const stale = received.filter((n) => n !== name)
+      return [{ ...base, value }, ...this.#clear(stale, now)]
+    }
+    const out: OutgoingCookie[] = []
+    for (let i = 0; i * room < value.length; i++) out.push({ ...base, name: `${name}.${i}`, value: value.slice(i * room, (i + 1) * room) })
+    if (out.length > MAX_CHUNKS) throw new SessionError('TOO_LARGE', `The sealed session needs ${out.length} cookies; at most ${MAX_CHUNKS} are read back.`)
+    const used = new Set(out.map((c) => c.name))
+    return [...out, ...this.#clear(received.filter((n) => !used.has(n)), now)]
+  }
+}
+
+/** @internal The synchronous half of a commit, for autoCommit inside `writeHead`. */
+export function prepareCommit(session: Session<object>): Work | undefined {
+  return prepare(session as Session)
+}
+/** @internal */
+export function runCommit(session: Session<object>, work: Work): Promise<string[]> {
+  return runWork(contextOf(session as Session), work)
+}
+/**
+ * @internal The commit as `writeHead` needs it: cookies applied now, synchronously; the store
+ * write returned as a promise that `end` waits for.
+ */
+export function commitInHead(session: Session<object>, work: Work): Promise<void> {
+  const ctx = contextOf(session as Session)
+  if (typeof work.cookies === 'function') {
+    work.restore()
+    throw new SessionError(
+      'HEADERS_SENT',
+      'The cookie store seals asynchronously, so its cookie cannot be set inside writeHead(). Call `await session.commit()` before writing the response head.',
+    )
+  }
+  try {
+    if (work.cookies.length) ctx.apply(work.cookies)
+  } catch (error) {
+    work.restore()
+    throw error
+  }
+  const write = work.write
+  return write
+    ? write().catch((error: unknown) => {
+        work.restore()
+        throw error
+      })
+    : Promise.resolve()
+}
+
+/** @internal The plain data behind the tracking proxy. */
+export function rawData(session: Session<object>): Record<string, unknown> {
+  return dataOf(session as Session)
+}

@@ -1,0 +1,164 @@
+import { installAutoCommit } from '../adapters/autocommit.js'
+import { toContext, type GetArgs, type RequestContext, type SessionContext } from '../adapters/context.js'
+import { MemoryStore } from '../stores/memory-store.js'
+import { SessionError, storeError } from './errors.js'
+import { EventSink } from './events.js'
+import { resolveConfig, type Config, type SessionsOptions } from './options.js'
+import { loadSession, rawData, Session, type Engine } from './session.js'
+import { sha256, Signer } from './sign.js'
+import type { SessionData, SessionStore, SessionSummary, StatelessStore } from './types.js'
+
+/** What `createSessions` returns: configure once, import everywhere. */
+export interface Sessions<Data extends object = SessionData> {
+  /**
+   * The request's session. Accepts `(req, res)` from node:http (Express, Connect, micro, Pages
+   * API routes), a `{ req, res }` context (`getServerSideProps`), a Web `Request` with an
+   * optional `Response` (proxy.ts, Hono, Bun), a `{ request, response }` pair, or the cookie
+   * store from Next.js `cookies()`. On node:http the session commits itself before the headers
+   * leave; elsewhere call `await session.commit()`.
+   */
+  get(...args: GetArgs): Promise<Session<Data>>
+  /** The session's data without creating a session or a cookie; undefined when there is none. */
+  read(ctx: SessionContext): Promise<Partial<Data> | undefined>
+  /** Shallow-merges `partial` into the data and commits. */
+  merge(ctx: SessionContext, partial: Partial<Data>): Promise<Data>
+  /** Replaces all data and commits. */
+  replace(ctx: SessionContext, data: Data): Promise<Data>
+  /** Returns the value under `key` and removes it (a flash message), committing the removal. */
+  pluck<K extends keyof Data>(ctx: SessionContext, key: K): Promise<Data[K] | undefined>
+  /** Destroys the request's session: store entry removed, cookie expired. */
+  destroy(ctx: SessionContext): Promise<void>
+  /** Every live session bound to `userId` (needs a store with a user index). */
+  listUser(userId: string | number): Promise<SessionSummary[]>
+  /** Ends every session of `userId` but `except` (a session id, usually the current one); resolves to how many. */
+  revokeUser(userId: string | number, options?: { except?: string }): Promise<number>
+  /** The validated options (durations in milliseconds). */
+  readonly config: Readonly<Config>
+}
+
+const DEFAULT_STORE = Symbol.for('tessera.defaultStore')
+let warnedProduction = false
+
+// One MemoryStore per process, kept on globalThis: Next.js bundles route handlers, pages and
+// proxy.ts separately, and each bundle would otherwise get its own empty store.
+function defaultStore(): SessionStore {
+  const global = globalThis as { [DEFAULT_STORE]?: MemoryStore }
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+  if (env?.NODE_ENV === 'production' && !warnedProduction) {
+    warnedProduction = true
+    console.warn('tessera: using the in-process MemoryStore in production; sessions are lost on restart and not shared between processes. Pass a RedisStore or PostgresStore.')
+  }
+  return (global[DEFAULT_STORE] ??= new MemoryStore())
+}
+
+/**
+ * Configures sessions once for the whole app.
+ *
+ * @example
+ * // lib/session.ts
+ * import { createSessions } from 'tessera'
+ * export const sessions = createSessions<{ user?: { name: string }; views?: number }>({
+ *   secrets: process.env.SESSION_SECRET,
+ * })
+ *
+ * // any handler
+ * const session = await sessions.get(req, res)
+ * session.data.views = (session.data.views ?? 0) + 1
+ */
+export function createSessions<Data extends object = SessionData>(options: SessionsOptions = {}): Sessions<Data> {
+  const config = resolveConfig(options, defaultStore)
+  const engine: Engine = {
+    config,
+    signer: config.secrets.length && !config.stateless ? new Signer(config.secrets) : undefined,
+    events: config.onEvent ? new EventSink(config.onEvent) : undefined,
+  }
+  // One load per request, whoever asks first: the same Session for get(), read() and the helpers.
+  const loaded = new WeakMap<object, Promise<Session<Data>>>()
+
+  function load(ctx: RequestContext): Promise<Session<Data>> {
+    let session = loaded.get(ctx.key)
+    if (!session) {
+      session = loadSession(engine, ctx) as Promise<Session<Data>>
+      loaded.set(ctx.key, session)
+      session.catch(() => loaded.delete(ctx.key)) // a failed load is retried by the next call
+    }
+    return session
+  }
+
+  async function get(...args: GetArgs): Promise<Session<Data>> {
+    const ctx = toContext(args, config.trustProxy)
+    const session = await load(ctx)
+    if (ctx.nodeResponse) installAutoCommit(session, ctx.nodeResponse)
+    return session
+  }
+
+  const store = (): SessionStore => {
+    if (config.stateless) throw new SessionError('UNSUPPORTED', 'The cookie store keeps no per-user index; see revokedBefore in docs/cookie-store.md.')
+    return config.store as SessionStore
+  }
+
+  return {
+    config,
+    get,
+    async read(ctx) {
+      const session = await load(toContext([ctx], config.trustProxy))
+      return session.isNew && !rawDataHasKeys(session) ? undefined : (rawData(session) as Partial<Data>)
+    },
+    async merge(ctx, partial) {
+      const session = await get(ctx as never)
+      Object.assign(session.data, partial)
+      await session.commit()
+      return session.data
+    },
+    async replace(ctx, data) {
+      const session = await get(ctx as never)
+      session.data = data
+      await session.commit()
+      return session.data
+    },
+    async pluck(ctx, key) {
+      const session = await get(ctx as never)
+      const data = rawData(session)
+      if (!Object.prototype.hasOwnProperty.call(data, key)) return undefined
+      const value = data[key as string] as Data[typeof key]
+      delete (session.data as Record<PropertyKey, unknown>)[key]
+      await session.commit()
+      return value
+    },
+    async destroy(ctx) {
+      const session = await get(ctx as never)
+      await session.destroy()
+    },
+    async listUser(userId) {
+      const target = store()
+      if (!target.listUser) throw new SessionError('UNSUPPORTED', 'This store keeps no per-user index (listUser).')
+      try {
+        return await target.listUser(String(userId))
+      } catch (cause) {
+        throw storeError('list the user’s sessions', cause)
+      }
+    },
+    async revokeUser(userId, options = {}) {
+      if (config.stateless) {
+        const stateless = config.store as StatelessStore
+        if (!stateless.isRevoked) {
+          throw new SessionError('UNSUPPORTED', 'The cookie store can only revoke sessions with a revokedBefore callback; without it, logout only clears the cookie.')
+        }
+        return 0
+      }
+      const target = store()
+      if (!target.revokeUser) throw new SessionError('UNSUPPORTED', 'This store keeps no per-user index (revokeUser).')
+      const except = options.except === undefined ? undefined : config.hashIds ? await sha256(options.except) : options.except
+      try {
+        return await target.revokeUser(String(userId), except)
+      } catch (cause) {
+        throw storeError('revoke the user’s sessions', cause)
+      }
+    },
+  }
+}
+
+function rawDataHasKeys(session: Session<object>): boolean {
+  for (const _ in rawData(session)) return true
+  return false
+}

@@ -1,0 +1,131 @@
+// Change tracking without serialising the session: the data is wrapped in a Proxy that records
+// which top-level keys were written, deeply. Nested plain objects and arrays get a Proxy of their
+// own (made lazily, on first access) that marks their top-level key. Other objects (Date, Map,
+// class instances) cannot be observed from outside, so touching one counts as a change.
+
+type Data = Record<string, unknown>
+
+function isPlain(value: object): boolean {
+  if (Array.isArray(value)) return true
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/** Tracks writes to `target`, a record owned by one session. */
+export class Tracker {
+  /** Top-level keys written or deleted since the last commit. */
+  readonly changed = new Set<string>()
+  readonly proxy: Data
+  readonly #targets = new WeakMap<object, object>()
+  readonly #proxies = new WeakMap<object, object>()
+  #target: Data
+  #guard: () => void
+
+  constructor(target: Data, guard: () => void) {
+    this.#target = target
+    this.#guard = guard
+    this.proxy = this.#root()
+  }
+
+  /** The plain data behind the proxies, as stores must receive it. */
+  get target(): Data {
+    return this.#target
+  }
+
+  /** Replaces all data: every old and new key counts as changed. */
+  replace(data: Data): void {
+    for (const key of Object.keys(this.#target)) this.changed.add(key)
+    this.#target = Object.create(null)
+    for (const key of Object.keys(data)) this.#define(this.#target, key, this.#unwrap(data[key]))
+    for (const key of Object.keys(this.#target)) this.changed.add(key)
+  }
+
+  #unwrap(value: unknown): unknown {
+    return typeof value === 'object' && value !== null ? (this.#targets.get(value) ?? value) : value
+  }
+
+  // `__proto__` is defined as an own key, so a key from user input can never swap a prototype.
+  #define(target: object, key: string | symbol, value: unknown): void {
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
+  }
+
+  #root(): Data {
+    const tracker = this
+    return new Proxy({} as Data, {
+      get: (_, key) => {
+        const value = Reflect.get(tracker.#target, key)
+        if (typeof key !== 'string' || typeof value !== 'object' || value === null) return value
+        if (!Object.prototype.hasOwnProperty.call(tracker.#target, key)) return value
+        if (!isPlain(value)) {
+          tracker.#guard()
+          tracker.changed.add(key)
+          return value
+        }
+        return tracker.#nested(value, key)
+      },
+      set: (_, key, value) => {
+        tracker.#guard()
+        tracker.#define(tracker.#target, key, tracker.#unwrap(value))
+        if (typeof key === 'string') tracker.changed.add(key)
+        return true
+      },
+      deleteProperty: (_, key) => {
+        tracker.#guard()
+        if (typeof key === 'string' && Object.prototype.hasOwnProperty.call(tracker.#target, key)) tracker.changed.add(key)
+        return Reflect.deleteProperty(tracker.#target, key)
+      },
+      has: (_, key) => Reflect.has(tracker.#target, key),
+      ownKeys: () => Reflect.ownKeys(tracker.#target),
+      getOwnPropertyDescriptor: (_, key) => {
+        const descriptor = Reflect.getOwnPropertyDescriptor(tracker.#target, key)
+        if (descriptor) descriptor.configurable = true // the proxy's own target is empty
+        return descriptor
+      },
+      defineProperty: (_, key, descriptor) => {
+        tracker.#guard()
+        if (typeof key === 'string') tracker.changed.add(key)
+        return Reflect.defineProperty(tracker.#target, key, { ...descriptor, configurable: true })
+      },
+    })
+  }
+
+  #nested(value: object, topKey: string): object {
+    const cached = this.#proxies.get(value)
+    if (cached) return cached
+    const tracker = this
+    const mark = (): void => {
+      tracker.#guard()
+      tracker.changed.add(topKey)
+    }
+    const proxy = new Proxy(value, {
+      get(target, key, receiver) {
+        const inner = Reflect.get(target, key, receiver)
+        if (typeof inner !== 'object' || inner === null) return inner
+        if (!isPlain(inner)) {
+          mark()
+          return inner
+        }
+        return tracker.#nested(inner, topKey)
+      },
+      set(target, key, inner) {
+        mark()
+        if (key === '__proto__') {
+          tracker.#define(target, key, tracker.#unwrap(inner))
+          return true
+        }
+        return Reflect.set(target, key, tracker.#unwrap(inner))
+      },
+      deleteProperty(target, key) {
+        mark()
+        return Reflect.deleteProperty(target, key)
+      },
+      defineProperty(target, key, descriptor) {
+        mark()
+        return Reflect.defineProperty(target, key, descriptor)
+      },
+    })
+    this.#proxies.set(value, proxy)
+    this.#targets.set(proxy, value)
+    return proxy
+  }
+}

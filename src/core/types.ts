@@ -1,0 +1,74 @@
+/**
+ * The shape of session data when no type is given to `createSessions`. Augment it where the
+ * session is ambient (Express's `req.session`):
+ *
+ * @example
+ * declare module 'tessera' {
+ *   interface SessionData { userId?: string }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface SessionData {}
+
+/** What a store keeps for one session. Times are milliseconds since the epoch. */
+export interface SessionRecord<Data = Record<string, unknown>> {
+  data: Data
+  createdAt: number
+  /** Idle expiry. A store must not return a record past it. */
+  expiresAt: number
+  /** The user this session was bound to with `session.bindUser()`. */
+  userId?: string
+}
+
+/** The top-level keys one commit changed: `set` holds their new values, `unset` the removed ones. */
+export interface SessionChanges {
+  set: Record<string, unknown>
+  unset: string[]
+}
+
+/** One entry of `sessions.listUser()`: enough for a "your devices" page. */
+export interface SessionSummary {
+  /** The session id as the store keys it (the SHA-256 of the id when `hashIds` is on). */
+  id: string
+  createdAt: Date
+  expiresAt: Date
+}
+
+/**
+ * Where server-side sessions live. Stores do storage only: expiry math, touching, signing and
+ * change tracking happen once, in the core. Every method may be called concurrently.
+ *
+ * - `get` returns a copy the caller may mutate, or undefined when missing or expired.
+ * - `set` replaces the whole record; `record.expiresAt` is when the store should drop it, and a
+ *   record whose expiry has already passed is deleted instead.
+ * - `patch` (optional) applies only the changed top-level keys, so two requests that change
+ *   different keys both survive. Without it, the core writes the whole record with `set`.
+ * - `touch` (optional) moves the expiry without writing data. Without it, the core uses `set`.
+ * - `listUser` / `revokeUser` (optional) keep a per-user index of sessions bound with `bindUser`.
+ */
+export interface SessionStore {
+  get(id: string): Promise<SessionRecord | undefined | null>
+  set(id: string, record: SessionRecord): Promise<void>
+  destroy(id: string): Promise<void>
+  touch?(id: string, expiresAt: number): Promise<void>
+  patch?(id: string, changes: SessionChanges, expiresAt: number): Promise<void>
+  listUser?(userId: string): Promise<SessionSummary[]>
+  /** Destroys every session of `userId` except `except` (a store id); resolves to how many. */
+  revokeUser?(userId: string, except?: string): Promise<number>
+}
+
+/**
+ * A store that keeps the whole session inside the cookie (see `CookieStore`). The core seals the
+ * record into the cookie value instead of storing it.
+ */
+export interface StatelessStore {
+  readonly stateless: true
+  /** Seals id and record into a cookie value. */
+  seal(id: string, record: SessionRecord): Promise<string>
+  /** Opens a cookie value; undefined for anything that does not verify. Never throws. */
+  unseal(value: string): Promise<{ id: string; record: SessionRecord } | undefined>
+  /** Upper bound in bytes for the sealed value over all chunks. */
+  readonly maxSize?: number
+  /** Called by `revokeUser` when the store supports revocation of stateless sessions. */
+  isRevoked?(userId: string, createdAt: number): Promise<boolean>
+}

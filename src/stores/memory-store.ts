@@ -1,0 +1,168 @@
+import type { SessionChanges, SessionRecord, SessionStore, SessionSummary } from '../core/types.js'
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Seconds between sweeps that free expired sessions (a timer that never keeps the process alive). @default 60 */
+  sweepInterval?: number
+  /** Upper bound on live sessions; beyond it the least recently written session is dropped. @default unbounded */
+  maxSessions?: number
+}
+
+interface Entry {
+  data: Record<string, unknown>
+  createdAt: number
+  expiresAt: number
+  userId: string | undefined
+}
+
+/**
+ * Sessions in this process's memory: for development, tests and single-process apps. Keeps
+ * structured copies (never the caller's objects, never JSON strings), frees expired sessions on
+ * a timer without any request, and indexes sessions by user for `listUser`/`revokeUser`.
+ *
+ * @example
+ * const sessions = createSessions({ store: new MemoryStore({ maxSessions: 100_000 }) })
+ */
+export class MemoryStore implements SessionStore {
+  readonly #entries = new Map<string, Entry>()
+  readonly #users = new Map<string, Set<string>>()
+  readonly #sweepMs: number
+  readonly #max: number
+  #timer: ReturnType<typeof setInterval> | undefined
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const { sweepInterval = 60, maxSessions = Infinity } = options
+    if (typeof sweepInterval !== 'number' || !(sweepInterval > 0)) {
+      throw new TypeError(`MemoryStore option sweepInterval must be a number of seconds > 0, got ${JSON.stringify(sweepInterval)}`)
+    }
+    if (typeof maxSessions !== 'number' || !(maxSessions >= 1)) {
+      throw new TypeError(`MemoryStore option maxSessions must be a number ≥ 1, got ${JSON.stringify(maxSessions)}`)
+    }
+    this.#sweepMs = sweepInterval * 1000
+    this.#max = maxSessions
+  }
+
+  /** Live (or not yet swept) sessions. */
+  get size(): number {
+    return this.#entries.size
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const entry = this.#live(id)
+    if (!entry) return undefined
+    const record: SessionRecord = { data: structuredClone(entry.data), createdAt: entry.createdAt, expiresAt: entry.expiresAt }
+    if (entry.userId !== undefined) record.userId = entry.userId
+    return record
+  }
+
+  async set(id: string, record: SessionRecord): Promise<void> {
+    if (record.expiresAt <= Date.now()) return this.destroy(id)
+    const previous = this.#entries.get(id)
+    if (previous) {
+      this.#unindex(id, previous.userId)
+      this.#entries.delete(id) // re-insert: Map order is then write order, oldest first
+    }
+    const entry: Entry = { data: structuredClone(record.data), createdAt: record.createdAt, expiresAt: record.expiresAt, userId: record.userId }
+    this.#entries.set(id, entry)
+    if (entry.userId !== undefined) {
+      let ids = this.#users.get(entry.userId)
+      if (!ids) this.#users.set(entry.userId, (ids = new Set()))
+      ids.add(id)
+    }
+    if (this.#entries.size > this.#max) {
+      const oldest = this.#entries.keys().next().value as string
+      this.#remove(oldest)
+    }
+    this.#startSweeping()
+  }
+
+  async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {
+    const entry = this.#live(id)
+    if (!entry) return
+    if (expiresAt <= Date.now()) return this.destroy(id)
+    for (const key of Object.keys(changes.set)) {
+      Object.defineProperty(entry.data, key, { value: structuredClone(changes.set[key]), writable: true, enumerable: true, configurable: true })
+    }
+    for (const key of changes.unset) delete entry.data[key]
+    entry.expiresAt = expiresAt
+  }
+
+  async touch(id: string, expiresAt: number): Promise<void> {
+    const entry = this.#live(id)
+    if (!entry) return
+    if (expiresAt <= Date.now()) return this.destroy(id)
+    entry.expiresAt = expiresAt
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.#remove(id)
+  }
+
+  async listUser(userId: string): Promise<SessionSummary[]> {
+    const out: SessionSummary[] = []
+    for (const id of this.#users.get(userId) ?? []) {
+      const entry = this.#live(id)
+      if (entry) out.push({ id, createdAt: new Date(entry.createdAt), expiresAt: new Date(entry.expiresAt) })
+    }
+    return out
+  }
+
+  async revokeUser(userId: string, except?: string): Promise<number> {
+    let count = 0
+    for (const id of [...(this.#users.get(userId) ?? [])]) {
+      if (id === except) continue
+      if (this.#live(id)) count++
+      this.#remove(id)
+    }
+    return count
+  }
+
+  /** Frees every expired session now (the timer calls this every `sweepInterval`). */
+  sweep(): void {
+    const now = Date.now()
+    for (const [id, entry] of this.#entries) if (entry.expiresAt <= now) this.#remove(id)
+    if (this.#entries.size === 0 && this.#timer) {
+      clearInterval(this.#timer)
+      this.#timer = undefined
+    }
+  }
+
+  /** Stops the sweep timer and forgets every session. */
+  clear(): void {
+    this.#entries.clear()
+    this.#users.clear()
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  #live(id: string): Entry | undefined {
+    const entry = this.#entries.get(id)
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.#remove(id)
+      return undefined
+    }
+    return entry
+  }
+
+  #remove(id: string): void {
+    const entry = this.#entries.get(id)
+    if (!entry) return
+    this.#entries.delete(id)
+    this.#unindex(id, entry.userId)
+  }
+
+  #unindex(id: string, userId: string | undefined): void {
+    if (userId === undefined) return
+    const ids = this.#users.get(userId)
+    if (!ids) return
+    ids.delete(id)
+    if (ids.size === 0) this.#users.delete(userId)
+  }
+
+  #startSweeping(): void {
+    if (this.#timer) return
+    this.#timer = setInterval(() => this.sweep(), this.#sweepMs)
+    // Never keep the process alive for a sweep (unref exists on Node, Bun and Deno timers).
+    ;(this.#timer as { unref?: () => void }).unref?.()
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * The store conformance suite: run it against any store, with any test runner.
+ * @module
+ */
+export { testSessionStore, type ConformanceOptions, type TestRunner } from './testing/conformance.js'

@@ -1,0 +1,178 @@
+import type { SessionRecord, SessionStore } from '../core/types.js'
+
+/** The test-runner functions the suite needs: vitest's, Jest's, node:test's or Mocha's. */
+export interface TestRunner {
+  describe(name: string, body: () => void): unknown
+  it(name: string, body: () => Promise<void>, timeout?: number): unknown
+}
+
+/** Options of {@link testSessionStore}. */
+export interface ConformanceOptions extends TestRunner {
+  /** Whether the store keeps a per-user index (`listUser`/`revokeUser`). @default detected */
+  userIndex?: boolean
+  /** Milliseconds for each test. @default 10000 */
+  timeout?: number
+}
+
+function fail(message: string): never {
+  throw new Error(`store conformance: ${message}`)
+}
+function equal(actual: unknown, expected: unknown, what: string): void {
+  const a = JSON.stringify(actual)
+  const e = JSON.stringify(expected)
+  if (a !== e) fail(`${what}: expected ${e}, got ${a}`)
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+let counter = 0
+function newId(): string {
+  counter++
+  return `conformance${Date.now().toString(36)}${counter.toString(36)}x${Math.random().toString(36).slice(2, 10)}`
+}
+
+function record(data: Record<string, unknown>, lifetimeMs = 60_000, userId?: string): SessionRecord {
+  const now = Date.now()
+  return { data, createdAt: now, expiresAt: now + lifetimeMs, ...(userId === undefined ? {} : { userId }) }
+}
+
+/**
+ * Registers the behaviour every Tessera store must have, with any test runner. `makeStore()`
+ * returns a fresh, empty store (or a promise of one).
+ *
+ * @example
+ * import { describe, it } from 'vitest'
+ * import { testSessionStore } from 'tessera/testing'
+ * testSessionStore('MyStore', () => new MyStore(), { describe, it })
+ */
+export function testSessionStore(name: string, makeStore: () => SessionStore | Promise<SessionStore>, options: ConformanceOptions): void {
+  const { describe, it, timeout = 10_000 } = options
+  const test = (title: string, body: (store: SessionStore) => Promise<void>) =>
+    it(title, async () => body(await makeStore()), timeout)
+
+  describe(`${name} conformance`, () => {
+    test('returns undefined for an id it never saw', async (store) => {
+      const found = await store.get(newId())
+      if (found !== undefined && found !== null) fail(`get of an unknown id returned ${JSON.stringify(found)}`)
+    })
+
+    test('returns what was set: data, createdAt, expiresAt and userId', async (store) => {
+      const id = newId()
+      const saved = record({ user: { name: 'Ada', roles: ['admin'] }, views: 3, flag: true, nothing: null }, 60_000, 'u1')
+      await store.set(id, saved)
+      const found = await store.get(id)
+      if (!found) fail('get after set returned nothing')
+      equal(found.data, saved.data, 'data')
+      equal(found.createdAt, saved.createdAt, 'createdAt')
+      if (Math.abs(found.expiresAt - saved.expiresAt) > 1000) fail(`expiresAt drifted: ${found.expiresAt} vs ${saved.expiresAt}`)
+      equal(found.userId, 'u1', 'userId')
+    })
+
+    test('keeps copies: changing what was set or what get returned changes nothing stored', async (store) => {
+      const id = newId()
+      const data = { list: [1, 2], nested: { a: 1 } }
+      await store.set(id, record(data))
+      data.list.push(3)
+      data.nested.a = 99
+      const first = await store.get(id)
+      equal(first?.data, { list: [1, 2], nested: { a: 1 } }, 'data after mutating the input')
+      ;(first!.data.list as number[]).push(4)
+      equal((await store.get(id))?.data, { list: [1, 2], nested: { a: 1 } }, 'data after mutating a result')
+    })
+
+    test('set replaces the whole record', async (store) => {
+      const id = newId()
+      await store.set(id, record({ a: 1, b: 2 }))
+      await store.set(id, record({ c: 3 }))
+      equal((await store.get(id))?.data, { c: 3 }, 'data')
+    })
+
+    test('destroy removes the record and is harmless for an unknown id', async (store) => {
+      const id = newId()
+      await store.set(id, record({ a: 1 }))
+      await store.destroy(id)
+      if (await store.get(id)) fail('get after destroy returned a record')
+      await store.destroy(newId())
+    })
+
+    test('does not return a record past its expiry', async (store) => {
+      const id = newId()
+      await store.set(id, record({ a: 1 }, 1200))
+      if (!(await store.get(id))) fail('record missing before its expiry')
+      await sleep(1600)
+      if (await store.get(id)) fail('record returned after its expiry')
+    })
+
+    test('a set whose expiry has passed stores nothing (and deletes what was there)', async (store) => {
+      const id = newId()
+      await store.set(id, record({ a: 1 }))
+      const past = record({ a: 2 })
+      past.expiresAt = Date.now() - 1000
+      await store.set(id, past)
+      if (await store.get(id)) fail('record with a past expiry was kept')
+    })
+
+    test('touch, when supported, moves the expiry and keeps the data', async (store) => {
+      if (!store.touch) return
+      const id = newId()
+      await store.set(id, record({ a: 1 }, 1200))
+      const later = Date.now() + 60_000
+      await store.touch(id, later)
+      await sleep(1600)
+      const found = await store.get(id)
+      if (!found) fail('touched record expired at its old expiry')
+      equal(found.data, { a: 1 }, 'data after touch')
+      if (Math.abs(found.expiresAt - later) > 1000) fail('expiresAt after touch does not match')
+    })
+
+    test('patch, when supported, sets and unsets only the named keys', async (store) => {
+      if (!store.patch) return
+      const id = newId()
+      await store.set(id, record({ keep: 1, change: 1, drop: 1 }))
+      await store.patch(id, { set: { change: { deep: [2] }, add: 'new' }, unset: ['drop'] }, Date.now() + 60_000)
+      equal((await store.get(id))?.data, { keep: 1, change: { deep: [2] }, add: 'new' }, 'data after patch')
+    })
+
+    test('patch, when supported, loses no update when 20 run at once on different keys', async (store) => {
+      if (!store.patch) return
+      const id = newId()
+      await store.set(id, record({}))
+      await Promise.all(Array.from({ length: 20 }, (_, i) => store.patch!(id, { set: { [`k${i}`]: i }, unset: [] }, Date.now() + 60_000)))
+      const data = (await store.get(id))?.data ?? {}
+      for (let i = 0; i < 20; i++) if (data[`k${i}`] !== i) fail(`key k${i} was lost by concurrent patches`)
+    })
+
+    test('patch, when supported, does not recreate a destroyed session', async (store) => {
+      if (!store.patch) return
+      const id = newId()
+      await store.set(id, record({ a: 1 }))
+      await store.destroy(id)
+      await store.patch(id, { set: { b: 2 }, unset: [] }, Date.now() + 60_000)
+      if (await store.get(id)) fail('patch after destroy brought the session back')
+    })
+
+    test('listUser and revokeUser, when supported, index sessions by user', async (store) => {
+      if (!store.listUser || !store.revokeUser) {
+        if (options.userIndex) fail('userIndex was promised but listUser/revokeUser are missing')
+        return
+      }
+      const user = newId()
+      const [a, b, c, other] = [newId(), newId(), newId(), newId()]
+      await store.set(a, record({ n: 1 }, 60_000, user))
+      await store.set(b, record({ n: 2 }, 60_000, user))
+      await store.set(c, record({ n: 3 }, 60_000, user))
+      await store.set(other, record({ n: 4 }, 60_000, `${user}-other`))
+      const listed = (await store.listUser(user)).map((s) => s.id).sort()
+      equal(listed, [a, b, c].sort(), 'listUser ids')
+      const summary = (await store.listUser(user))[0]!
+      if (!(summary.createdAt instanceof Date) || !(summary.expiresAt instanceof Date)) fail('listUser must return Dates')
+      const revoked = await store.revokeUser(user, b)
+      equal(revoked, 2, 'revokeUser count')
+      if (await store.get(a)) fail('revoked session a still loads')
+      if (!(await store.get(b))) fail('the excepted session was revoked')
+      if (!(await store.get(other))) fail("another user's session was revoked")
+      equal((await store.listUser(user)).map((s) => s.id), [b], 'listUser after revoke')
+      await store.destroy(b)
+      equal(await store.listUser(user), [], 'listUser after destroy')
+    })
+  })
+}

@@ -1,0 +1,49 @@
+/**
+ * Sessions for any `Request`/`Response` runtime: Bun, Deno, Cloudflare Workers, Vercel Edge
+ * functions, Hono, Next.js proxy.ts. Uses Web APIs only.
+ *
+ * @example
+ * import { createSessions } from 'tessera'
+ * import { withSession } from 'tessera/web'
+ * const sessions = createSessions<{ views?: number }>()
+ * export default {
+ *   fetch: withSession(sessions, async (request, session) => {
+ *     session.data.views = (session.data.views ?? 0) + 1
+ *     return new Response(`views: ${session.data.views}`)
+ *   }),
+ * }
+ *
+ * @module
+ */
+import type { RequestLike } from './adapters/context.js'
+import type { Session } from './core/session.js'
+import type { Sessions } from './core/sessions.js'
+
+/**
+ * Wraps a fetch handler: loads the session, runs the handler, commits, and puts the session's
+ * `Set-Cookie` headers on the handler's response (on a copy when its headers are immutable).
+ */
+export function withSession<Data extends object, Req extends RequestLike = Request>(
+  sessions: Sessions<Data>,
+  handler: (request: Req, session: Session<Data>) => Response | Promise<Response>,
+): (request: Req) => Promise<Response> {
+  return async (request) => {
+    const session = await sessions.get(request)
+    const response = await handler(request, session)
+    const cookies = await session.commit()
+    if (cookies.length === 0) return response
+    let out = response
+    try {
+      for (const line of cookies) out.headers.append('set-cookie', line)
+    } catch {
+      out = new Response(response.body, response) // immutable headers (Response.redirect, fetch): copy
+      for (const line of cookies) out.headers.append('set-cookie', line)
+    }
+    if (!out.headers.has('cache-control')) out.headers.set('cache-control', 'no-store')
+    return out
+  }
+}
+
+export { createSessions, type Sessions } from './core/sessions.js'
+export { Session } from './core/session.js'
+export { SessionError } from './core/errors.js'
