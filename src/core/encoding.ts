@@ -9,13 +9,14 @@ export function base64urlEncode(bytes: Uint8Array): string {
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/
 
-/** Decodes unpadded base64url; returns undefined for anything that is not base64url. Never throws. */
+/** Decodes unpadded, canonical base64url; undefined for anything else. Never throws. */
 export function base64urlDecode(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!BASE64URL.test(text) || text.length % 4 === 1) return undefined
   const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
   const bytes = new Uint8Array(binary.length)
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-  return bytes
+  // Only the canonical spelling: unused trailing bits would let several texts mean the same bytes.
+  return base64urlEncode(bytes) === text ? bytes : undefined
 }
 
 export const utf8 = new TextEncoder()
