@@ -3,6 +3,10 @@
 import { readCookie, serializeCookie, type OutgoingCookie } from '../core/cookie.js'
 import { SessionError } from '../core/errors.js'
 
+export const READ_ONLY_MESSAGE =
+  'The session cannot be written here: cookies are read-only in a server component. ' +
+  'Change the session in a Server Action or a Route Handler (or refresh it in proxy.ts).'
+
 /** The request-side view the core needs, whatever the framework. */
 export interface RequestContext {
   /** The value of one request cookie. */
@@ -11,11 +15,13 @@ export interface RequestContext {
   readonly secure: boolean | undefined
   /** Puts cookies on the response, replacing earlier ones of the same names. May throw a SessionError. */
   apply(cookies: OutgoingCookie[]): void
+  /** Known to refuse writes (Next.js `cookies()` in a server component). */
+  readonly readOnly: boolean
   /**
-   * Contexts that can only learn whether they may write by writing a cookie (Next.js `cookies()`,
-   * read-only in server components): every store write there also refreshes the cookie.
+   * Apply cookies before the store write: where a cookie write is what fails in a read-only
+   * context (a `cookies()` store we could not recognise), the store then stays untouched.
    */
-  readonly writeProbe: boolean
+  readonly cookiesFirst: boolean
   /** The object a session is cached on for the duration of the request. */
   readonly key: object
   /** The Node response, when the context has one (for autoCommit). */
@@ -107,6 +113,7 @@ export function toContext(args: readonly unknown[], trustProxy: boolean): Reques
     if (isNodeRequest(a.req) && isNodeResponse(a.res)) return nodeContext(a.req, a.res, trustProxy)
     if (isRequestLike(a.request)) return webContext(a.request, a.response, trustProxy)
     if (isCookieStore(a)) return cookieStoreContext(a)
+    if (typeof a.then === 'function') throw new TypeError(`${SHAPES}. Got a promise: in Next.js 15+, await it first (sessions.get(await cookies()))`)
   }
   throw new TypeError(SHAPES)
 }
@@ -129,7 +136,8 @@ function nodeContext(req: NodeRequest, res: NodeResponse, trustProxy: boolean): 
       return readCookie(Array.isArray(header) ? header.join('; ') : header, name)
     },
     secure,
-    writeProbe: false,
+    readOnly: false,
+    cookiesFirst: false,
     key: req,
     nodeResponse: res,
     apply(cookies) {
@@ -152,7 +160,8 @@ function webContext(request: RequestLike, response: ResponseLike | undefined, tr
   return {
     cookie: (name) => readCookie(request.headers.get('cookie'), name),
     secure,
-    writeProbe: false,
+    readOnly: false,
+    cookiesFirst: false,
     key: request,
     apply(cookies) {
       if (!response) return // no response given: commit() hands the Set-Cookie values to the caller
@@ -174,7 +183,10 @@ function cookieStoreContext(store: CookieStoreLike): RequestContext {
   return {
     cookie: (name) => store.get(name)?.value,
     secure: undefined,
-    writeProbe: true,
+    // Next.js hands server components a proxy whose set and delete are one and the same
+    // throwing function; route handlers and server actions get two distinct ones.
+    readOnly: store.set === store.delete,
+    cookiesFirst: true,
     key: store,
     apply(cookies) {
       try {
@@ -190,12 +202,7 @@ function cookieStoreContext(store: CookieStoreLike): RequestContext {
           })
         }
       } catch (cause) {
-        throw new SessionError(
-          'READ_ONLY',
-          'The session cannot be written here: cookies are read-only in a server component. ' +
-            'Change the session in a Server Action or a Route Handler (or refresh it in proxy.ts).',
-          { cause },
-        )
+        throw new SessionError('READ_ONLY', READ_ONLY_MESSAGE, { cause })
       }
     },
   }

@@ -1,6 +1,6 @@
 // The one flow: load (cookie -> id or seal -> record -> policy) and commit (store writes, then
 // Set-Cookie). Every adapter, helper and compatibility entry goes through these two functions.
-import type { RequestContext } from '../adapters/context.js'
+import { READ_ONLY_MESSAGE, type RequestContext } from '../adapters/context.js'
 import type { OutgoingCookie } from './cookie.js'
 import { serializeCookie } from './cookie.js'
 import { SessionError, storeError } from './errors.js'
@@ -186,24 +186,25 @@ export async function loadSession(engine: Engine, ctx: RequestContext): Promise<
 /** Runs the work a commit decided: store writes first, then cookies; rolls state back on failure. */
 async function runWork(ctx: RequestContext, work: Work): Promise<string[]> {
   try {
-    let cookies = typeof work.cookies === 'function' ? await work.cookies() : work.cookies
-    // Where writing a cookie is the only way to learn whether writes are allowed, it goes first,
-    // so a read-only context fails before the store changes.
-    if (ctx.writeProbe && cookies.length) {
-      try {
-        ctx.apply(cookies)
-      } catch (error) {
-        if (!work.optional) throw error
-        cookies = []
+    if (ctx.readOnly) {
+      if (work.optional) {
+        work.restore() // a due touch waits for a context that can write
+        return []
       }
-      if (work.write && cookies.length) await work.write()
-      return cookies.map(serializeCookie)
+      throw new SessionError('READ_ONLY', READ_ONLY_MESSAGE)
     }
-    if (work.write) await work.write()
-    if (cookies.length) ctx.apply(cookies)
+    const cookies = typeof work.cookies === 'function' ? await work.cookies() : work.cookies
+    if (ctx.cookiesFirst) {
+      if (cookies.length) ctx.apply(cookies)
+      if (work.write) await work.write()
+    } else {
+      if (work.write) await work.write()
+      if (cookies.length) ctx.apply(cookies)
+    }
     return cookies.map(serializeCookie)
   } catch (error) {
     work.restore()
+    if (work.optional && error instanceof SessionError && error.code === 'READ_ONLY') return []
     throw error
   }
 }
@@ -407,10 +408,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     if (!fresh && !changed && !due) return undefined
     if (config.stateless && !fresh && !changed && !config.rolling) return undefined
 
-    // A write in a context that must probe with a cookie refreshes the cookie, so store and
-    // cookie expiry move together.
-    const refresh = fresh || due || (changed && this.#ctx.writeProbe)
-    const expiresAt = refresh ? this.#expiryFrom(now) : state.expiresAt
+    const expiresAt = fresh || due ? this.#expiryFrom(now) : state.expiresAt
     const changedKeys = [...tracker.changed]
     const record = (): SessionRecord => ({
       data: tracker.target,
@@ -428,7 +426,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     state.userChanged = false
     state.oldKeys = []
     tracker.changed.clear()
-    const sendCookie = wasFresh || (due && config.rolling) || (changed && this.#ctx.writeProbe)
+    const sendCookie = wasFresh || (due && config.rolling)
 
     if (config.stateless) {
       const statelessStore = config.store as StatelessStore
