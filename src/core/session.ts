@@ -38,6 +38,8 @@ interface State {
   oldKeys: string[]
   regenerated: boolean
   touchRequested: boolean
+  /** The cookie store opened a value it wants written again (older format or secret): re-seal at commit. */
+  reseal: boolean
   /** Names of session cookies the request carried (the name, or its chunks). */
   cookiesReceived: string[]
 }
@@ -114,12 +116,12 @@ export async function loadSession(engine: Engine, ctx: RequestContext): Promise<
   const { config, signer, events } = engine
   const now = Date.now()
   const { value: raw, names } = readSessionCookie(ctx, config)
-  let found: { id: string; key: string; record: SessionRecord } | undefined
+  let found: { id: string; key: string; record: SessionRecord; reseal?: boolean } | undefined
 
   if (raw !== undefined && raw !== '') {
     if (config.stateless) {
       const opened = await (config.store as StatelessStore).unseal(raw)
-      if (opened && isRecord(opened.record)) found = { id: opened.id, key: opened.id, record: opened.record }
+      if (opened && isRecord(opened.record)) found = { id: opened.id, key: opened.id, record: opened.record, reseal: opened.reseal === true }
       else events?.emit('invalid-signature', raw)
     } else {
       const id = signer ? await signer.unsign(raw) : isValidId(raw) ? raw : undefined
@@ -167,6 +169,7 @@ export async function loadSession(engine: Engine, ctx: RequestContext): Promise<
       expiresAt: found.record.expiresAt,
       userId: found.record.userId,
       data: found.record.data,
+      reseal: found.reseal === true,
       cookiesReceived: names,
     })
   }
@@ -179,6 +182,7 @@ export async function loadSession(engine: Engine, ctx: RequestContext): Promise<
     expiresAt: now + config.ttl,
     userId: undefined,
     data: {},
+    reseal: false,
     cookiesReceived: names,
   })
 }
@@ -404,9 +408,9 @@ export class Session<Data extends object = Record<string, unknown>> {
     const changed = tracker.changed.size > 0 || state.userChanged
     const fresh = !state.stored
     if (fresh && !state.regenerated && isEmpty(tracker.target) && state.userId === undefined) return undefined
-    const due = state.touchRequested || this.#expiryFrom(now) - state.expiresAt >= config.touchAfter
+    const due = state.touchRequested || state.reseal || this.#expiryFrom(now) - state.expiresAt >= config.touchAfter
     if (!fresh && !changed && !due) return undefined
-    if (config.stateless && !fresh && !changed && !config.rolling) return undefined
+    if (config.stateless && !fresh && !changed && !config.rolling && !state.reseal) return undefined
 
     const expiresAt = fresh || due ? this.#expiryFrom(now) : state.expiresAt
     const changedKeys = [...tracker.changed]
@@ -423,6 +427,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     state.expiresAt = expiresAt
     state.regenerated = false
     state.touchRequested = false
+    state.reseal = false
     state.userChanged = false
     state.oldKeys = []
     tracker.changed.clear()

@@ -67,6 +67,8 @@ function defaultStore(): SessionStore {
  */
 export function createSessions<Data extends object = SessionData>(options: SessionsOptions = {}): Sessions<Data> {
   const config = resolveConfig(options, defaultStore)
+  // The cookie store seals with the app's secrets: it gets them here, once.
+  if (config.stateless) (config.store as StatelessStore).init?.({ secrets: config.secrets })
   const engine: Engine = {
     config,
     signer: config.secrets.length && !config.stateless ? new Signer(config.secrets) : undefined,

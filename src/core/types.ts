@@ -63,10 +63,16 @@ export interface SessionStore {
  */
 export interface StatelessStore {
   readonly stateless: true
+  /** Called once by `createSessions`, before any seal or unseal, with the validated secrets (newest first). */
+  init?(context: { secrets: readonly string[] }): void
   /** Seals id and record into a cookie value. */
   seal(id: string, record: SessionRecord): Promise<string>
-  /** Opens a cookie value; undefined for anything that does not verify. Never throws. */
-  unseal(value: string): Promise<{ id: string; record: SessionRecord } | undefined>
+  /**
+   * Opens a cookie value; undefined for anything that does not verify. Never throws. `reseal`: the
+   * value opened but is in an older format or under an older secret; the core seals it again at the
+   * next commit (like a touch: expiry refreshed, cookie re-sent even when not `rolling`).
+   */
+  unseal(value: string): Promise<{ id: string; record: SessionRecord; reseal?: boolean } | undefined>
   /** Upper bound in bytes for the sealed value over all chunks. */
   readonly maxSize?: number
   /** Called by `revokeUser` when the store supports revocation of stateless sessions. */

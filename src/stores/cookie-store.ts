@@ -1,0 +1,231 @@
+// The sealed-cookie store: the whole session lives in the browser, encrypted and authenticated
+// (AES-256-GCM, `t1.<kid>.<iv>.<ct>`). No server storage, so nothing to look up per request; the
+// price is size (every request carries it) and revocation (a copied cookie stays valid until it
+// expires unless `revokedBefore` says otherwise).
+import { generateId, isValidId } from '../core/id.js'
+import { ironUnseal } from '../core/iron.js'
+import { Sealer } from '../core/seal.js'
+import type { SessionRecord, StatelessStore } from '../core/types.js'
+
+/** Options of {@link CookieStore}. The secrets come from `createSessions({ secrets })`. */
+export interface CookieStoreOptions {
+  /**
+   * Largest sealed value, in bytes, over all of its cookies (`name.0`, `name.1`, ... past 4096).
+   * A commit that would exceed it fails with `SessionError` `TOO_LARGE` and sends no cookie.
+   * The default stays under the 8 KiB per header line that nginx accepts by default and well
+   * under Node's 16 KiB for all request headers. At most 65536 (what the store opens).
+   * @default 6144
+   */
+  maxSize?: number
+  /**
+   * Opens iron-session cookies (`Fe26.2*…`, v6 to v8) sealed with this password (or
+   * iron-session's `{ id: password }` map), so users stay logged in while you move to Tessera.
+   * The next commit re-seals them in Tessera's format.
+   */
+  iron?: { password: string | Record<string, string> }
+  /**
+   * Revocation for a stateless store: the time before which sessions of `userId` no longer count
+   * (a `Date` or milliseconds since the epoch), or undefined when nothing was revoked. Called on
+   * every request whose session is bound to a user (`session.bindUser`): keep it fast (cache it).
+   * A rejection fails the request with `SessionError` `STORE_ERROR`.
+   */
+  revokedBefore?: (userId: string) => Date | number | undefined | null | Promise<Date | number | undefined | null>
+}
+
+/** What `StatelessStore.unseal` resolves to; `reseal` asks the core to write it again in the current format. */
+export interface OpenedSession {
+  id: string
+  record: SessionRecord
+  /** The value opened but is not in the current format or key (an iron-session seal, an older secret). */
+  reseal?: boolean
+}
+
+/** What the core hands the store once, from `createSessions`. */
+export interface CookieStoreContext {
+  /** The validated secrets, newest first: the first seals, every one opens. */
+  secrets: readonly string[]
+}
+
+/** Version of the JSON payload inside the seal. */
+const PAYLOAD_VERSION = 1
+const DEFAULT_MAX_SIZE = 6144
+/** The longest value `Sealer.unseal` opens; a larger maxSize would write cookies that never open. */
+const LARGEST_MAX_SIZE = 64 * 1024
+const MIN_IRON_PASSWORD = 32
+/** Lifetime of a migrated iron seal that carries no expiry (iron-session `ttl: 0`): iron-session's default ttl. */
+const IRON_NO_EXPIRY_MS = 14 * 24 * 3600 * 1000
+const IRON_PREFIX = 'Fe26.2*'
+const IRON_V8_SUFFIX = '~2'
+
+/** The JSON inside a seal, with short keys. */
+interface Payload {
+  v: number
+  /** id */
+  i: string
+  /** data */
+  d: Record<string, unknown>
+  /** createdAt, ms */
+  c: number
+  /** expiresAt, ms */
+  e: number
+  /** userId */
+  u?: string
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Milliseconds since the epoch (fractions allowed: a ttl of 1.0005 s gives one). */
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0
+}
+
+function validateIronPassword(password: unknown): string | Record<string, string> {
+  const bad = (problem: string): never => {
+    throw new TypeError(`CookieStore option iron.password ${problem}`)
+  }
+  if (typeof password === 'string') {
+    if (password.length < MIN_IRON_PASSWORD) bad(`must be at least ${MIN_IRON_PASSWORD} characters, as iron-session requires`)
+    return password
+  }
+  if (!isPlainObject(password)) return bad('must be a string or an { id: password } map, as given to iron-session')
+  const entries = Object.entries(password)
+  if (entries.length === 0) bad('must not be an empty map')
+  for (const [id, secret] of entries) {
+    if (typeof secret !== 'string' || secret.length < MIN_IRON_PASSWORD) {
+      bad(`[${JSON.stringify(id)}] must be a string of at least ${MIN_IRON_PASSWORD} characters`)
+    }
+  }
+  // A prototype-free copy: the seal names the password id, and must only reach own entries.
+  return Object.assign(Object.create(null) as Record<string, string>, password)
+}
+
+/**
+ * Keeps the whole session in the cookie, encrypted with AES-256-GCM under the `secrets` given to
+ * `createSessions` (the first seals, all open: rotation). The client can neither read nor change
+ * it. Values past 4096 bytes are split over `name.0`, `name.1`, ... by the core.
+ *
+ * @example
+ * import { createSessions, CookieStore } from 'tessera'
+ * export const sessions = createSessions({
+ *   store: new CookieStore({ maxSize: 8192 }),
+ *   secrets: [process.env.SESSION_SECRET!],
+ * })
+ */
+export class CookieStore implements StatelessStore {
+  readonly stateless = true as const
+  readonly maxSize: number
+  readonly #iron: string | Record<string, string> | undefined
+  #secrets: readonly string[] | undefined
+  #sealer: Sealer | undefined
+  /** The key id the first secret seals under; a value under another one is re-sealed. */
+  #currentKid: Promise<string | undefined> | undefined
+  /** Whether the session of `userId` created at `createdAt` was revoked; present only with `revokedBefore`. */
+  readonly isRevoked?: (userId: string, createdAt: number) => Promise<boolean>
+
+  constructor(options: CookieStoreOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('CookieStore options must be an object')
+    const { maxSize = DEFAULT_MAX_SIZE, iron, revokedBefore } = options
+    if (typeof maxSize !== 'number' || !Number.isInteger(maxSize) || maxSize < 1 || maxSize > LARGEST_MAX_SIZE) {
+      throw new TypeError(`CookieStore option maxSize must be a whole number of bytes from 1 to ${LARGEST_MAX_SIZE}, got ${JSON.stringify(maxSize)}`)
+    }
+    if (iron !== undefined && !isPlainObject(iron)) throw new TypeError('CookieStore option iron must be an object: { password }')
+    if (revokedBefore !== undefined && typeof revokedBefore !== 'function') {
+      throw new TypeError('CookieStore option revokedBefore must be a function (userId) => Date | number | undefined')
+    }
+    this.maxSize = maxSize
+    this.#iron = iron === undefined ? undefined : validateIronPassword(iron.password)
+    // Only a store that can answer has `isRevoked`: without it, the core reports revocation as
+    // unsupported (SessionError UNSUPPORTED from revokeUser) instead of pretending it worked.
+    if (revokedBefore) this.isRevoked = (userId, createdAt) => isRevokedBy(revokedBefore, userId, createdAt)
+  }
+
+  /**
+   * Called once by `createSessions` with its validated secrets. A store serves one secret list:
+   * handing it another one (a second `createSessions` with other secrets) is a TypeError.
+   */
+  init(context: CookieStoreContext): void {
+    const secrets = context?.secrets
+    if (!Array.isArray(secrets) || secrets.length === 0 || secrets.some((s) => typeof s !== 'string' || s.length < 32)) {
+      throw new TypeError('CookieStore needs at least one secret of 32 characters or more (createSessions({ secrets }))')
+    }
+    if (this.#secrets) {
+      const same = this.#secrets.length === secrets.length && this.#secrets.every((s, i) => s === secrets[i])
+      if (same) return
+      throw new TypeError('This CookieStore is already used with other secrets; create one CookieStore per createSessions()')
+    }
+    this.#secrets = [...secrets]
+    const sealer = new Sealer(this.#secrets)
+    this.#sealer = sealer
+    // The format is `t1.<kid>.<iv>.<ct>`: sealing once tells which kid the first secret writes.
+    this.#currentKid = sealer.seal('').then(
+      (value) => value.split('.')[1],
+      () => undefined,
+    )
+  }
+
+  async seal(id: string, record: SessionRecord): Promise<string> {
+    const sealer = this.#sealer
+    if (!sealer) {
+      throw new Error('CookieStore has no secrets: pass it to createSessions({ store, secrets }), which hands them over')
+    }
+    const payload: Payload = { v: PAYLOAD_VERSION, i: id, d: record.data, c: record.createdAt, e: record.expiresAt }
+    if (record.userId !== undefined) payload.u = record.userId
+    return sealer.seal(JSON.stringify(payload))
+  }
+
+  /** Opens a Tessera seal (or, with `iron`, an iron-session seal). Undefined for anything else; never throws. */
+  async unseal(value: string): Promise<OpenedSession | undefined> {
+    try {
+      if (typeof value !== 'string') return undefined
+      if (value.startsWith(IRON_PREFIX)) return this.#iron === undefined ? undefined : await this.#openIron(value, this.#iron)
+      const sealer = this.#sealer
+      if (!sealer) return undefined
+      const json = await sealer.unseal(value)
+      if (json === undefined) return undefined
+      const payload = JSON.parse(json) as unknown
+      if (!isPlainObject(payload) || payload.v !== PAYLOAD_VERSION) return undefined
+      const { i: id, d: data, c: createdAt, e: expiresAt, u: userId } = payload
+      if (typeof id !== 'string' || !isValidId(id) || !isPlainObject(data) || !isTime(createdAt) || !isTime(expiresAt)) return undefined
+      if (userId !== undefined && typeof userId !== 'string') return undefined
+      const record: SessionRecord = { data, createdAt, expiresAt }
+      if (userId !== undefined) record.userId = userId
+      const opened: OpenedSession = { id, record }
+      if (value.split('.')[1] !== (await this.#currentKid)) opened.reseal = true
+      return opened
+    } catch {
+      return undefined
+    }
+  }
+
+  async #openIron(value: string, password: string | Record<string, string>): Promise<OpenedSession | undefined> {
+    const now = Date.now()
+    // No skew: a seal past its expiry is as dead as an expired Tessera session.
+    const opened = await ironUnseal(value, password, { ttlSkewSec: 0, now })
+    if (opened === undefined) return undefined
+    // iron-session v8 seals the data itself and marks it `~2`; v6/v7 sealed `{ persistent: data }`.
+    const data = value.endsWith(IRON_V8_SUFFIX) ? opened : isPlainObject(opened) ? opened.persistent : undefined
+    if (!isPlainObject(data)) return undefined
+    // The expiry field is covered by the HMAC ironUnseal just verified.
+    const expiration = value.split('*')[5]
+    const expiresAt = expiration ? Number(expiration) : now + IRON_NO_EXPIRY_MS
+    if (!isTime(expiresAt)) return undefined
+    return { id: generateId(), record: { data, createdAt: now, expiresAt }, reseal: true }
+  }
+}
+
+/** Sessions of `userId` created before `revokedBefore(userId)` are revoked. */
+async function isRevokedBy(
+  revokedBefore: NonNullable<CookieStoreOptions['revokedBefore']>,
+  userId: string,
+  createdAt: number,
+): Promise<boolean> {
+  const answer = await revokedBefore(userId)
+  if (answer === undefined || answer === null) return false
+  const at = answer instanceof Date ? answer.getTime() : answer
+  if (typeof at !== 'number' || Number.isNaN(at)) {
+    throw new TypeError(`CookieStore revokedBefore must return a Date, milliseconds since the epoch, or undefined; got ${String(answer)}`)
+  }
+  return createdAt < at
+}
