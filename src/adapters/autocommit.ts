@@ -33,9 +33,14 @@ export function installAutoCommit(session: Session<object>, res: NodeResponse, o
   const writeHead = res.writeHead
   const end = res.end
   let pending: Promise<unknown> | undefined
+  // end() already decided (and ran) the commit; the writeHead() that Node's end() calls need not.
+  let committedAtEnd = false
 
   res.writeHead = function (this: NodeResponse, ...args: unknown[]) {
-    if (!pending) {
+    if (!pending && !committedAtEnd) {
+      // Set-Cookie passed to writeHead() would replace ours: merge it into the response first.
+      const headers = typeof args[1] === 'object' && args[1] !== null ? 1 : typeof args[2] === 'object' && args[2] !== null ? 2 : -1
+      if (headers !== -1 && !Array.isArray(args[headers])) args[headers] = moveSetCookie(res, args[headers] as Record<string, unknown>)
       try {
         const work = prepareCommit(session)
         if (work) pending = commitInHead(session, work)
@@ -61,6 +66,7 @@ export function installAutoCommit(session: Session<object>, res: NodeResponse, o
       try {
         const work = prepareCommit(session)
         if (work) pending = runCommit(session, work)
+        committedAtEnd = true
       } catch (error) {
         fail(error)
         return this
@@ -70,4 +76,15 @@ export function installAutoCommit(session: Session<object>, res: NodeResponse, o
     else finish()
     return this
   } as NodeResponse['end']
+}
+
+/** Moves a Set-Cookie given to writeHead() onto the response, so it joins the session's instead of replacing it. */
+function moveSetCookie(res: NodeResponse, headers: Record<string, unknown>): Record<string, unknown> {
+  const key = Object.keys(headers).find((name) => name.toLowerCase() === 'set-cookie')
+  if (key === undefined) return headers
+  const { [key]: value, ...rest } = headers
+  const previous = res.getHeader('set-cookie')
+  const lines = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)])
+  res.setHeader('Set-Cookie', [...lines(previous), ...lines(value)])
+  return rest
 }

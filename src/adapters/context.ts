@@ -31,7 +31,8 @@ export interface RequestContext {
 /** The parts of `http.IncomingMessage` Tessera reads. Express, Connect, micro and Next's Pages Router pass the same object. */
 export interface NodeRequest {
   headers: Record<string, string | string[] | undefined>
-  socket?: { encrypted?: boolean } | null
+  /** `net.Socket` or `tls.TLSSocket`; only `encrypted` is read. */
+  socket?: object | null
 }
 
 /** The parts of `http.ServerResponse` Tessera writes. */
@@ -125,7 +126,7 @@ function forwardedHttps(value: string | null | undefined): boolean | undefined {
 }
 
 function nodeContext(req: NodeRequest, res: NodeResponse, trustProxy: boolean): RequestContext {
-  let secure = req.socket?.encrypted === true
+  let secure = (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted === true
   if (trustProxy && !secure) {
     const proto = req.headers['x-forwarded-proto']
     secure = forwardedHttps(Array.isArray(proto) ? proto[0] : proto) ?? false

@@ -29,6 +29,9 @@ const VALUE = /^[!#-+\--:<-[\]-~]*$/
 const DOMAIN = /^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i
 const PATH = /^[\u0020-\u003A\u003C-\u007E]*$/
 
+export function isCookieValue(value: string): boolean {
+  return VALUE.test(value)
+}
 export function isCookieName(name: string): boolean {
   return NAME.test(name)
 }

@@ -53,6 +53,18 @@ export interface SessionsOptions {
   /** Trust `X-Forwarded-Proto` to decide whether the request was HTTPS. @default false */
   trustProxy?: boolean
   cookie?: SessionCookieOptions
+  /**
+   * Turns the cookie value Tessera made (the id, or the signed id) into the one sent, e.g. to keep
+   * another library's cookie format. Must return a valid cookie value. Server-side stores only.
+   */
+  encode?: (value: string) => string | Promise<string>
+  /**
+   * The inverse of `encode`: what the request's cookie holds back to the id (or signed id).
+   * `null`/`undefined` (or a throw) means an invalid cookie: a fresh session.
+   */
+  decode?: (cookieValue: string) => string | null | undefined | Promise<string | null | undefined>
+  /** On node:http, commit by itself before the headers leave. `false`: only `session.commit()` saves. @default true */
+  autoCommit?: boolean
   /** Receives session events (created, destroyed, invalid-signature, ...) with a salted hash of the id. */
   onEvent?: (event: SessionEvent) => void
 }
@@ -81,6 +93,9 @@ export interface Config {
   }
   production: boolean
   onEvent: ((event: SessionEvent) => void) | undefined
+  encode: ((value: string) => string | Promise<string>) | undefined
+  decode: ((cookieValue: string) => string | null | undefined | Promise<string | null | undefined>) | undefined
+  autoCommit: boolean
 }
 
 const DAY = 24 * 60 * 60
@@ -135,6 +150,11 @@ export function resolveConfig(options: SessionsOptions, defaultStore: () => Sess
   if (touchAfter > ttl) fail('touchAfter', `(${touchAfter}) must not exceed ttl (${ttl})`)
   if (options.genid !== undefined && typeof options.genid !== 'function') fail('genid', 'must be a function returning a string')
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') fail('onEvent', 'must be a function')
+  for (const codec of ['encode', 'decode'] as const) {
+    if (options[codec] === undefined) continue
+    if (typeof options[codec] !== 'function') fail(codec, 'must be a function')
+    if (stateless) fail(codec, 'does not apply to the cookie store (it seals the whole cookie)')
+  }
 
   const cookie = options.cookie ?? {}
   if (typeof cookie !== 'object' || cookie === null) fail('cookie', 'must be an object')
@@ -184,5 +204,8 @@ export function resolveConfig(options: SessionsOptions, defaultStore: () => Sess
     },
     production: env?.NODE_ENV === 'production',
     onEvent: options.onEvent,
+    encode: options.encode,
+    decode: options.decode,
+    autoCommit: bool('autoCommit', options.autoCommit, true),
   }
 }

@@ -37,15 +37,16 @@ export interface Sessions<Data extends object = SessionData> {
 }
 
 const DEFAULT_STORE = Symbol.for('tessera.defaultStore')
-let warnedProduction = false
+const WARNED = Symbol.for('tessera.warnedProductionMemoryStore')
 
 // One MemoryStore per process, kept on globalThis: Next.js bundles route handlers, pages and
 // proxy.ts separately, and each bundle would otherwise get its own empty store.
 function defaultStore(): SessionStore {
-  const global = globalThis as { [DEFAULT_STORE]?: MemoryStore }
+  // On globalThis, like the store: each Next.js bundle has its own copy of this module.
+  const global = globalThis as { [DEFAULT_STORE]?: MemoryStore; [WARNED]?: boolean }
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-  if (env?.NODE_ENV === 'production' && !warnedProduction) {
-    warnedProduction = true
+  if (env?.NODE_ENV === 'production' && !global[WARNED]) {
+    global[WARNED] = true
     console.warn('tessera: using the in-process MemoryStore in production; sessions are lost on restart and not shared between processes. Pass a RedisStore or PostgresStore.')
   }
   return (global[DEFAULT_STORE] ??= new MemoryStore())
@@ -75,14 +76,25 @@ export function createSessions<Data extends object = SessionData>(options: Sessi
     events: config.onEvent ? new EventSink(config.onEvent) : undefined,
   }
   // One load per request, whoever asks first: the same Session for get(), read() and the helpers.
-  const loaded = new WeakMap<object, Promise<Session<Data>>>()
+  // Kept in a slot on the request object itself (a WeakMap entry per request costs the garbage
+  // collector measurably); a WeakMap serves objects that cannot take the slot.
+  const slot = Symbol('tessera.session')
+  const frozen = new WeakMap<object, Promise<Session<Data>>>()
+  type Slotted = { [slot]?: Promise<Session<Data>> | undefined }
 
   function load(ctx: RequestContext): Promise<Session<Data>> {
-    let session = loaded.get(ctx.key)
+    const key = ctx.key as Slotted
+    let session = key[slot] ?? frozen.get(key)
     if (!session) {
-      session = loadSession(engine, ctx) as Promise<Session<Data>>
-      loaded.set(ctx.key, session)
-      session.catch(() => loaded.delete(ctx.key)) // a failed load is retried by the next call
+      const loading = loadSession(engine, ctx) as Promise<Session<Data>>
+      session = loading
+      if (Object.isExtensible(key)) key[slot] = loading
+      else frozen.set(key, loading)
+      loading.catch(() => {
+        // a failed load is retried by the next call
+        if (key[slot] === loading) key[slot] = undefined
+        frozen.delete(key)
+      })
     }
     return session
   }
@@ -90,7 +102,7 @@ export function createSessions<Data extends object = SessionData>(options: Sessi
   async function get(...args: GetArgs): Promise<Session<Data>> {
     const ctx = toContext(args, config.trustProxy)
     const session = await load(ctx)
-    if (ctx.nodeResponse) installAutoCommit(session, ctx.nodeResponse)
+    if (ctx.nodeResponse && config.autoCommit) installAutoCommit(session, ctx.nodeResponse)
     return session
   }
 

@@ -40,8 +40,24 @@ export class Tracker {
     for (const key of Object.keys(this.#target)) this.changed.add(key)
   }
 
-  #unwrap(value: unknown): unknown {
-    return typeof value === 'object' && value !== null ? (this.#targets.get(value) ?? value) : value
+  // A value assigned into the session may hold proxies handed out by earlier reads
+  // (`data.items = [...data.items, item]`); stores must get plain data, so they are replaced by
+  // their targets, deeply. Walks only what was assigned.
+  #unwrap(value: unknown, seen: Set<object> = new Set()): unknown {
+    if (typeof value !== 'object' || value === null) return value
+    const target = this.#targets.get(value)
+    if (target) return target
+    if (seen.has(value) || !isPlain(value)) return value
+    seen.add(value)
+    const record = value as Record<string, unknown>
+    for (const key of Object.keys(record)) {
+      const inner = record[key]
+      if (typeof inner === 'object' && inner !== null) {
+        const plain = this.#unwrap(inner, seen)
+        if (plain !== inner) this.#define(record, key, plain)
+      }
+    }
+    return value
   }
 
   // `__proto__` is defined as an own key, so a key from user input can never swap a prototype.

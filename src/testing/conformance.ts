@@ -17,9 +17,19 @@ export interface ConformanceOptions extends TestRunner {
 function fail(message: string): never {
   throw new Error(`store conformance: ${message}`)
 }
+// Key order is not part of the contract (PostgreSQL's jsonb, for one, does not keep it).
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical)
+  if (typeof value !== 'object' || value === null) return value
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+  )
+}
 function equal(actual: unknown, expected: unknown, what: string): void {
-  const a = JSON.stringify(actual)
-  const e = JSON.stringify(expected)
+  const a = JSON.stringify(canonical(actual))
+  const e = JSON.stringify(canonical(expected))
   if (a !== e) fail(`${what}: expected ${e}, got ${a}`)
 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
