@@ -1,0 +1,325 @@
+import { EventEmitter } from 'node:events'
+import type { SessionRecord, SessionStore } from '../core/types.js'
+
+type Callback<T = unknown> = (error?: unknown, value?: T) => void
+
+/**
+ * An express-session store (connect-redis, connect-pg-simple, connect-mongo, memorystore, ...):
+ * the callback methods Tessera uses.
+ */
+export interface ConnectStoreLike {
+  get(sid: string, callback: Callback<any>): unknown
+  set(sid: string, session: any, callback: Callback): unknown
+  destroy(sid: string, callback: Callback): unknown
+  touch?(sid: string, session: any, callback: Callback): unknown
+}
+
+/** The cookie express-session keeps inside each session, as Tessera writes it. */
+export interface ConnectSessionCookie {
+  originalMaxAge: number | null
+  expires: Date | string | null
+  maxAge?: number
+  httpOnly?: boolean
+  path?: string
+  domain?: string
+  secure?: boolean
+  sameSite?: boolean | 'lax' | 'strict' | 'none'
+}
+
+/** Options of {@link fromConnectStore}. */
+export interface ConnectStoreOptions {
+  /**
+   * Seconds a session written by express-session is assumed to live from now when its cookie
+   * tells nothing useful: no expiry (a browser-session cookie), or an expiry that has passed
+   * while the store still holds it (a store's `touch` moves only its own TTL, never the stored
+   * cookie). Tessera's first commit then rewrites it with an exact expiry. @default 86400
+   */
+  ttl?: number
+  /**
+   * Cookie attributes written into the stored session's `cookie` (for stores and apps that read
+   * them, or a later move back to express-session). @default { path: '/', httpOnly: true }
+   */
+  cookie?: Pick<ConnectSessionCookie, 'path' | 'httpOnly' | 'domain' | 'secure' | 'sameSite'>
+}
+
+/** Where Tessera keeps what express-session has no field for. */
+const RESERVED = '__tessera'
+interface Reserved {
+  /** createdAt, ms */
+  c: number
+  /** expiresAt, ms: exact (stores round their TTL to seconds) */
+  e: number
+  /** userId */
+  u?: string
+  /** Data keys named like a reserved key (`cookie`, `__tessera`), kept here so nothing is lost. */
+  k?: Record<string, unknown>
+}
+
+function call<T>(run: (callback: Callback<T>) => unknown): Promise<T | undefined> {
+  return new Promise<T | undefined>((resolve, reject) => {
+    let settled = false
+    const callback: Callback<T> = (error, value) => {
+      if (settled) return
+      settled = true
+      if (error) reject(error instanceof Error ? error : new Error(String(error)))
+      else resolve(value)
+    }
+    try {
+      const returned = run(callback)
+      // Some stores also return a promise; its rejection is the callback's error, never unhandled.
+      if (returned && typeof (returned as Promise<unknown>).then === 'function') (returned as Promise<unknown>).then(undefined, callback)
+    } catch (error) {
+      callback(error)
+    }
+  })
+}
+
+function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
+}
+
+function expiryOf(cookie: unknown): number | undefined {
+  if (typeof cookie !== 'object' || cookie === null) return undefined
+  const { expires, _expires } = cookie as { expires?: unknown; _expires?: unknown }
+  const value = expires ?? _expires
+  if (value === null || value === undefined || value === false) return undefined
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' || typeof value === 'number' ? new Date(value).getTime() : NaN
+  return Number.isFinite(ms) ? ms : undefined
+}
+
+/**
+ * Turns an express-session store into a Tessera store, so an app moves to Tessera on the
+ * sessions it already has (cookies signed by express-session keep working when `secrets` holds
+ * the same secret and `name` is `connect.sid`).
+ *
+ * What the store gets looks like an express-session session: the data's top-level keys plus a
+ * `cookie` whose `expires`/`originalMaxAge` match Tessera's expiry, so stores that take their TTL
+ * from the cookie expire the session when Tessera does. Connect stores have no partial update:
+ * every change rewrites the whole session, and two concurrent requests changing different keys
+ * can overwrite each other (last writer wins). A touch rewrites the whole session too (a connect
+ * store's `touch` moves only its own TTL, so the new expiry could not be read back). They keep
+ * no per-user index.
+ *
+ * @example
+ * import { createClient } from 'redis'
+ * import { RedisStore as ConnectRedis } from 'connect-redis'
+ * import { fromConnectStore } from 'tessera/connect'
+ * const client = await createClient({ url: process.env.REDIS_URL }).connect()
+ * export const sessions = createSessions({
+ *   name: 'connect.sid',
+ *   secrets: [process.env.SESSION_SECRET!],
+ *   store: fromConnectStore(new ConnectRedis({ client })),
+ * })
+ */
+export function fromConnectStore(store: ConnectStoreLike, options: ConnectStoreOptions = {}): SessionStore {
+  if (typeof store !== 'object' || store === null || ['get', 'set', 'destroy'].some((m) => typeof (store as any)[m] !== 'function')) {
+    throw new TypeError('fromConnectStore needs an express-session store (with get, set and destroy)')
+  }
+  const { ttl = 86_400, cookie: cookieOptions = {} } = options
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || !(ttl > 0)) {
+    throw new TypeError(`fromConnectStore option ttl must be a number of seconds > 0, got ${JSON.stringify(ttl)}`)
+  }
+  const attributes = { path: '/', httpOnly: true, ...cookieOptions }
+
+  const cookieFor = (expiresAt: number, now: number): ConnectSessionCookie => ({
+    originalMaxAge: Math.max(0, expiresAt - now),
+    expires: new Date(expiresAt),
+    ...attributes,
+  })
+
+  const adapter: SessionStore = {
+    async get(id) {
+      const session = await call<Record<string, unknown> | null>((cb) => store.get(id, cb))
+      if (typeof session !== 'object' || session === null) return undefined
+      const now = Date.now()
+      const reserved = (typeof session[RESERVED] === 'object' && session[RESERVED] !== null ? session[RESERVED] : {}) as Partial<Reserved>
+      let expiresAt: number
+      if (typeof reserved.e === 'number' && Number.isFinite(reserved.e)) {
+        // Written by Tessera: exact. The store may hold it up to a second longer (TTLs in seconds).
+        expiresAt = reserved.e
+        if (expiresAt <= now) return undefined
+      } else {
+        // Written by express-session: the store returned it, so the store considers it alive.
+        const fromCookie = expiryOf(session.cookie)
+        expiresAt = fromCookie !== undefined && fromCookie > now ? fromCookie : now + ttl * 1000
+      }
+      const data: Record<string, unknown> = {}
+      for (const key of Object.keys(session)) {
+        if (key === 'cookie' || key === RESERVED) continue
+        defineKey(data, key, session[key])
+      }
+      if (typeof reserved.k === 'object' && reserved.k !== null) for (const key of Object.keys(reserved.k)) defineKey(data, key, reserved.k[key])
+      const record: SessionRecord = {
+        data: structuredClone(data),
+        createdAt: typeof reserved.c === 'number' && Number.isFinite(reserved.c) ? reserved.c : now,
+        expiresAt,
+      }
+      if (typeof reserved.u === 'string') record.userId = reserved.u
+      return record
+    },
+
+    async set(id, record) {
+      const now = Date.now()
+      if (record.expiresAt <= now) return adapter.destroy(id)
+      const session: Record<string, unknown> = {}
+      const reserved: Reserved = { c: record.createdAt, e: record.expiresAt }
+      if (record.userId !== undefined) reserved.u = record.userId
+      for (const key of Object.keys(record.data)) {
+        const value = structuredClone(record.data[key])
+        if (key === 'cookie' || key === RESERVED) (reserved.k ??= {})[key] = value
+        else defineKey(session, key, value)
+      }
+      session.cookie = cookieFor(record.expiresAt, now)
+      session[RESERVED] = reserved
+      await call((cb) => store.set(id, session, cb))
+    },
+
+    async destroy(id) {
+      await call((cb) => store.destroy(id, cb))
+    },
+  }
+
+  return adapter
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enough of express-session for store factories written as `connectStore(session)`.
+
+/** express-session's `Cookie`: the cookie settings kept inside each session. */
+export class Cookie {
+  path = '/'
+  httpOnly = true
+  domain?: string
+  secure?: boolean | 'auto'
+  sameSite?: boolean | 'lax' | 'strict' | 'none'
+  originalMaxAge: number | null = null
+  #expires: Date | null = null
+
+  constructor(options?: Partial<ConnectSessionCookie> & { [key: string]: unknown }) {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new TypeError('argument options must be a object')
+    if (options) {
+      for (const key of Object.keys(options)) {
+        if (key !== 'data') (this as Record<string, unknown>)[key] = options[key]
+      }
+    }
+    if (this.originalMaxAge === undefined || this.originalMaxAge === null) this.originalMaxAge = this.maxAge ?? null
+  }
+
+  get expires(): Date | null {
+    return this.#expires
+  }
+  set expires(value: Date | string | null) {
+    this.#expires = typeof value === 'string' ? new Date(value) : value
+    this.originalMaxAge = this.maxAge ?? null
+  }
+
+  /** Milliseconds left, from `expires`. */
+  get maxAge(): number | undefined {
+    return this.#expires ? this.#expires.getTime() - Date.now() : undefined
+  }
+  set maxAge(ms: number | null | undefined) {
+    this.expires = typeof ms === 'number' ? new Date(Date.now() + ms) : null
+  }
+
+  get data(): Record<string, unknown> {
+    return {
+      originalMaxAge: this.originalMaxAge,
+      expires: this.#expires,
+      secure: this.secure,
+      httpOnly: this.httpOnly,
+      domain: this.domain,
+      path: this.path,
+      sameSite: this.sameSite,
+    }
+  }
+
+  toJSON(): Record<string, unknown> {
+    return this.data
+  }
+}
+
+/**
+ * express-session's `Store` base class: an EventEmitter that store classes extend (its
+ * constructor takes and ignores options, as connect-pg-simple passes them).
+ */
+export class Store extends EventEmitter {
+  constructor(_options?: unknown) {
+    super()
+  }
+}
+
+interface MemoryEntry {
+  json: string
+  expiresAt: number | undefined
+}
+
+/** express-session's `MemoryStore`: callback API, JSON copies, expiry from the session's cookie. For tests. */
+export class MemoryStore extends Store {
+  readonly #sessions = new Map<string, MemoryEntry>()
+
+  #live(sid: string): MemoryEntry | undefined {
+    const entry = this.#sessions.get(sid)
+    if (entry && entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
+      this.#sessions.delete(sid)
+      return undefined
+    }
+    return entry
+  }
+
+  get(sid: string, callback: Callback<Record<string, unknown> | null>): void {
+    const entry = this.#live(sid)
+    setImmediate(callback, null, entry ? JSON.parse(entry.json) : null)
+  }
+
+  set(sid: string, session: Record<string, unknown>, callback?: Callback): void {
+    this.#sessions.set(sid, { json: JSON.stringify(session), expiresAt: expiryOf(session.cookie) })
+    if (callback) setImmediate(callback, null)
+  }
+
+  touch(sid: string, session: Record<string, unknown>, callback?: Callback): void {
+    const entry = this.#live(sid)
+    if (entry) {
+      const stored = JSON.parse(entry.json) as Record<string, unknown>
+      stored.cookie = session.cookie
+      this.#sessions.set(sid, { json: JSON.stringify(stored), expiresAt: expiryOf(session.cookie) })
+    }
+    if (callback) setImmediate(callback, null)
+  }
+
+  destroy(sid: string, callback?: Callback): void {
+    this.#sessions.delete(sid)
+    if (callback) setImmediate(callback, null)
+  }
+
+  all(callback: Callback<Record<string, Record<string, unknown>>>): void {
+    const out: Record<string, Record<string, unknown>> = Object.create(null)
+    for (const sid of [...this.#sessions.keys()]) {
+      const entry = this.#live(sid)
+      if (entry) out[sid] = JSON.parse(entry.json)
+    }
+    setImmediate(callback, null, out)
+  }
+
+  length(callback: Callback<number>): void {
+    let count = 0
+    for (const sid of [...this.#sessions.keys()]) if (this.#live(sid)) count++
+    setImmediate(callback, null, count)
+  }
+
+  clear(callback?: Callback): void {
+    this.#sessions.clear()
+    if (callback) setImmediate(callback, null)
+  }
+}
+
+/**
+ * Stands in for the `express-session` module where store factories want it, so they work without
+ * installing express-session.
+ *
+ * @example
+ * import connectPgSimple from 'connect-pg-simple'
+ * import { expressSession, fromConnectStore } from 'tessera/connect'
+ * const PgStore = connectPgSimple(expressSession)
+ * const store = fromConnectStore(new PgStore({ pool, createTableIfMissing: true }))
+ */
+export const expressSession = { Store, MemoryStore, Cookie } as const
