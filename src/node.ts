@@ -46,3 +46,4 @@ export function sessionMiddleware<Data extends object = SessionData>(
 }
 
 export { installAutoCommit, answerCommitError, type CommitErrorHandler } from './adapters/autocommit.js'
+export { csrfMiddleware, type CsrfMiddlewareOptions, type CsrfNodeRequest, type CsrfNodeResponse } from './csrf-node.js'
