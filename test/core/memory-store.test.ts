@@ -1,0 +1,189 @@
+// MemoryStore: the conformance suite, the sweep, the size bound, the unref'd timer, and how the
+// core's change tracking and patching behave on top of it.
+import { afterEach, describe, expect, it } from 'vitest'
+import { createSessions } from '../../src/core/sessions.js'
+import type { SessionRecord } from '../../src/core/types.js'
+import { MemoryStore } from '../../src/stores/memory-store.js'
+import { testSessionStore } from '../../src/testing/conformance.js'
+import { Jar, serve, type Running } from '../helpers.js'
+import { sleep, spiedStore, webRequest, webRound, type AnyData, nodeReq } from './support.js'
+
+testSessionStore('MemoryStore', () => new MemoryStore(), { describe, it, userIndex: true })
+
+const running: Running[] = []
+const stores: MemoryStore[] = []
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((server) => server.close()))
+  for (const store of stores.splice(0)) store.clear()
+})
+
+function record(data: AnyData, lifetimeMs: number): SessionRecord {
+  const now = Date.now()
+  return { data, createdAt: now, expiresAt: now + lifetimeMs }
+}
+
+const refTimeouts = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length
+
+describe('MemoryStore on its own', () => {
+  it('frees expired sessions on its sweep timer, without any request', async () => {
+    const store = new MemoryStore({ sweepInterval: 0.2 })
+    stores.push(store)
+    await store.set('short-lived-aaaaaaaaaaaa-1', record({ a: 1 }, 100))
+    await store.set('short-lived-aaaaaaaaaaaa-2', record({ a: 2 }, 100))
+    await store.set('short-lived-aaaaaaaaaaaa-3', record({ a: 3 }, 100))
+    await store.set('long-lived-aaaaaaaaaaaaa-1', record({ b: 1 }, 60_000))
+    expect(store.size).toBe(4)
+    await sleep(700) // expiry at 100 ms, sweeps every 200 ms
+    expect(store.size).toBe(1) // nobody called get(): only the sweep could free them
+    expect(await store.get('long-lived-aaaaaaaaaaaaa-1')).toBeDefined()
+  })
+
+  it('bounds the number of sessions with maxSessions, dropping the least recently written', async () => {
+    const store = new MemoryStore({ maxSessions: 3 })
+    stores.push(store)
+    for (const id of ['a', 'b', 'c']) await store.set(`bounded-${id}-aaaaaaaaaaaaaaaa`, record({ id }, 60_000))
+    await store.set('bounded-a-aaaaaaaaaaaaaaaa', record({ id: 'a2' }, 60_000)) // rewritten: now the newest
+    await store.set('bounded-d-aaaaaaaaaaaaaaaa', record({ id: 'd' }, 60_000))
+    await store.set('bounded-e-aaaaaaaaaaaaaaaa', record({ id: 'e' }, 60_000))
+    expect(store.size).toBe(3)
+    expect(await store.get('bounded-b-aaaaaaaaaaaaaaaa')).toBeUndefined()
+    expect(await store.get('bounded-c-aaaaaaaaaaaaaaaa')).toBeUndefined()
+    expect((await store.get('bounded-a-aaaaaaaaaaaaaaaa'))?.data).toEqual({ id: 'a2' })
+    expect((await store.get('bounded-d-aaaaaaaaaaaaaaaa'))?.data).toEqual({ id: 'd' })
+    expect((await store.get('bounded-e-aaaaaaaaaaaaaaaa'))?.data).toEqual({ id: 'e' })
+  })
+
+  it('keeps maxSessions through the core: many new sessions never grow the store past it', async () => {
+    const store = new MemoryStore({ maxSessions: 5 })
+    stores.push(store)
+    const sessions = createSessions<AnyData>({ store })
+    for (let i = 0; i < 20; i++) await webRound(sessions, new Jar(), (s) => void (s.data.i = i))
+    expect(store.size).toBe(5)
+  })
+
+  it('sweeps on a timer that does not keep the process alive (unref’d)', async () => {
+    // The measure works: a ref'd interval shows up as an active Timeout...
+    const base = refTimeouts()
+    const control = setInterval(() => {}, 60_000)
+    expect(refTimeouts()).toBe(base + 1)
+    clearInterval(control)
+    expect(refTimeouts()).toBe(base)
+
+    // ...and the store's sweep timer, started synchronously by its first set(), does not.
+    const store = new MemoryStore({ sweepInterval: 0.05 })
+    stores.push(store)
+    const before = refTimeouts()
+    const written = store.set('unref-check-aaaaaaaaaaaaa', record({ a: 1 }, 30))
+    expect(refTimeouts()).toBe(before)
+    await written
+    await sleep(150) // the timer ran: it swept the record (and stopped, the store being empty)
+    expect(store.size).toBe(0)
+
+    // Re-armed by the next set(), it is unref'd again.
+    const again = refTimeouts()
+    const rewritten = store.set('unref-check-bbbbbbbbbbbbb', record({ a: 2 }, 60_000))
+    expect(refTimeouts()).toBe(again)
+    await rewritten
+  })
+})
+
+describe('change tracking on top of MemoryStore', () => {
+  function setup() {
+    const spied = spiedStore()
+    stores.push(spied.store)
+    const sessions = createSessions<AnyData>({ store: spied.store })
+    const jar = new Jar()
+    const stored = async () => (await spied.store.get(jar.cookies.get('sid')!))?.data
+    return { spied, sessions, jar, stored }
+  }
+
+  it('detects and persists deep mutations of nested objects and arrays', async () => {
+    const { spied, sessions, jar, stored } = setup()
+    type Cart = { items: { sku: string; qty: number }[]; meta: { count: number; tags?: string[] } }
+    const cart = (s: { data: AnyData }) => s.data.cart as Cart
+    await webRound(sessions, jar, (s) => void (s.data.cart = { items: [], meta: { count: 0 } }))
+
+    spied.reset()
+    await webRound(sessions, jar, (s) => void cart(s).items.push({ sku: 'apple', qty: 1 }))
+    expect(spied.patch).toHaveBeenCalledTimes(1)
+    expect(Object.keys(spied.patch.mock.calls[0]![1].set)).toEqual(['cart'])
+    expect(await stored()).toEqual({ cart: { items: [{ sku: 'apple', qty: 1 }], meta: { count: 0 } } })
+
+    await webRound(sessions, jar, (s) => {
+      cart(s).items[0]!.qty = 3
+      cart(s).meta.count++
+      cart(s).meta.tags = ['fruit']
+    })
+    expect(await stored()).toEqual({ cart: { items: [{ sku: 'apple', qty: 3 }], meta: { count: 1, tags: ['fruit'] } } })
+
+    await webRound(sessions, jar, (s) => {
+      cart(s).meta.tags!.push('red')
+      delete (cart(s).meta as Partial<Cart['meta']>).count
+      cart(s).items.unshift({ sku: 'pear', qty: 1 })
+    })
+    expect(await stored()).toEqual({ cart: { items: [{ sku: 'pear', qty: 1 }, { sku: 'apple', qty: 3 }], meta: { tags: ['fruit', 'red'] } } })
+
+    await webRound(sessions, jar, (s) => {
+      cart(s).items.splice(0, 1)
+      cart(s).items.sort((a, b) => a.sku.localeCompare(b.sku))
+    })
+    expect(await stored()).toEqual({ cart: { items: [{ sku: 'apple', qty: 3 }], meta: { tags: ['fruit', 'red'] } } })
+
+    await webRound(sessions, jar, (s) => void (cart(s).items.length = 0))
+    expect(await stored()).toEqual({ cart: { items: [], meta: { tags: ['fruit', 'red'] } } })
+
+    // Reading deep values is not a change.
+    spied.reset()
+    await webRound(sessions, jar, (s) => {
+      void cart(s).meta.tags![0]
+      void cart(s).items.map((item) => item.sku)
+      void JSON.stringify(s.data)
+    })
+    expect(spied.writes()).toBe(0)
+  })
+
+  it('persists new arrays and objects built from values read out of session.data', async () => {
+    const { sessions, jar, stored } = setup()
+    type Item = { sku: string }
+    await webRound(sessions, jar, (s) => void (s.data.items = [{ sku: 'apple' }]))
+    // The everyday immutable-update style: the new array holds objects read from session.data.
+    const round = await webRound(sessions, jar, (s) => {
+      s.data.items = [...(s.data.items as Item[]), { sku: 'pear' }]
+      s.data.copy = { first: (s.data.items as Item[])[0] }
+      s.data.filtered = (s.data.items as Item[]).filter((item) => item.sku === 'apple')
+    })
+    expect(round.committed).toEqual([])
+    expect(await stored()).toEqual({
+      items: [{ sku: 'apple' }, { sku: 'pear' }],
+      copy: { first: { sku: 'apple' } },
+      filtered: [{ sku: 'apple' }],
+    })
+  })
+
+  it('leaves all 20 keys when 20 concurrent requests of one session each set a different key (patch)', async () => {
+    const { spied, sessions, jar, stored } = setup()
+    const server = await serve(async (req, res) => {
+      const session = await sessions.get(nodeReq(req), res)
+      const key = new URL(req.url!, 'http://x').searchParams.get('k')
+      await sleep(30) // every request has loaded the session before any of them writes
+      if (key) session.data[key] = true
+      res.end('ok')
+    })
+    running.push(server)
+    await (await jar.fetch(`${server.url}/?k=seed`)).text()
+    spied.reset()
+
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => fetch(`${server.url}/?k=k${i}`, { headers: { cookie: jar.header } }).then((r) => r.text())),
+    )
+    expect(responses).toEqual(Array(20).fill('ok'))
+    expect(spied.get).toHaveBeenCalledTimes(20)
+    expect(spied.patch).toHaveBeenCalledTimes(20)
+    expect(spied.set).not.toHaveBeenCalled()
+    const data = (await stored())!
+    expect(Object.keys(data).sort()).toEqual(['seed', ...Array.from({ length: 20 }, (_, i) => `k${i}`)].sort())
+
+    const session = await sessions.get(webRequest(jar))
+    expect(Object.keys(session.data)).toHaveLength(21)
+  })
+})
