@@ -251,8 +251,10 @@ const text = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : undefined
 
 function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
-  // defineProperty, so a key named __proto__ is plain data and never a prototype.
-  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
+  // defineProperty for __proto__, so it stays plain data and never a prototype; plain assignment
+  // otherwise (defineProperty on every field showed up in profiles).
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
+  else target[key] = value
 }
 
 /** Remembers the user of recently read or written sessions, so a touch or patch can update the index in the same round trip. */
@@ -457,6 +459,7 @@ export class RedisStore implements SessionStore {
   }
 
   #remember(id: string, userId: string | null): void {
+    if (this.#users.get(id) === userId) return // already known: skip the re-insert on every read
     this.#users.delete(id)
     this.#users.set(id, userId)
     if (this.#users.size > USER_CACHE_SIZE) this.#users.delete(this.#users.keys().next().value as string)
