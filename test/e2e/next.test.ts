@@ -344,11 +344,14 @@ describe('Next.js demo app in Chromium', { timeout: 60_000 }, () => {
     expect(await browserFetch(page, '/api/count')).toEqual({ status: 200, body: { count: 1 } })
   })
 
-  it('counts per session in an Edge runtime route', async () => {
+  it('counts per session in an Edge runtime route, sealed in the cookie by the CookieStore', async () => {
     const { page } = await newPage()
     expect(await json(page, '/api/edge')).toEqual({ runtime: 'edge', views: 1 })
     expect(await json(page, '/api/edge')).toEqual({ runtime: 'edge', views: 2 })
     expect(await json(page, '/api/edge')).toEqual({ runtime: 'edge', views: 3 })
+    const sealed = (await page.context().cookies()).find((cookie) => cookie.name === 'edge_sid')
+    expect(sealed?.value.startsWith('t1.')).toBe(true)
+    expect(sealed?.value).not.toContain('views')
 
     const other = await newPage()
     expect(await json(other.page, '/api/edge')).toEqual({ runtime: 'edge', views: 1 })

@@ -1,7 +1,8 @@
-// An Edge runtime route handler. It has its own sessions (own cookie name): the app's store lives
-// in the Node.js process, which Edge code cannot reach. withSession() from tessera/web loads the
-// session, runs the handler, commits and puts the Set-Cookie on the response.
-import { createSessions, MemoryStore } from 'tessera'
+// An Edge runtime route handler. Edge code cannot reach the Node.js process's store, so this
+// route keeps its whole session sealed in its own cookie with the CookieStore (AES-256-GCM via
+// crypto.subtle). withSession() from tessera/web loads the session, runs the handler, commits
+// and puts the Set-Cookie on the response.
+import { CookieStore, createSessions } from 'tessera'
 import { withSession } from 'tessera/web'
 
 export const runtime = 'edge'
@@ -9,7 +10,7 @@ export const runtime = 'edge'
 const edgeSessions = createSessions<{ views?: number }>({
   name: 'edge_sid',
   secrets: process.env.SESSION_SECRET ?? 'tessera-demo: development only, set SESSION_SECRET in production',
-  store: new MemoryStore(),
+  store: new CookieStore(),
 })
 
 export const GET = withSession(edgeSessions, async (_request, session) => {
