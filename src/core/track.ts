@@ -11,20 +11,44 @@ function isPlain(value: object): boolean {
   return proto === Object.prototype || proto === null
 }
 
+/** What a Tracker calls before any write: the owner decides whether writes are still allowed. */
+export type Guard<Owner> = (owner: Owner) => void
+
+// The root proxy's target: a plain object (so the proxy's prototype stays Object.prototype, as
+// with an empty `{}`) that carries the tracker, so one handler object serves every session.
+interface Holder {
+  tracker: Tracker
+}
+
 /** Tracks writes to `target`, a record owned by one session. */
 export class Tracker {
   /** Top-level keys written or deleted since the last commit. */
   readonly changed = new Set<string>()
-  readonly proxy: Data
-  readonly #targets = new WeakMap<object, object>()
-  readonly #proxies = new WeakMap<object, object>()
+  // Made on first use: most requests never touch nested data, and a WeakMap per request costs
+  // the garbage collector measurably (bench/profile.mjs).
+  #targets: WeakMap<object, object> | undefined
+  #proxies: WeakMap<object, object> | undefined
+  #proxy: Data | undefined
   #target: Data
-  #guard: () => void
+  // A shared function and its owner instead of a closure per session (one allocation less per request).
+  readonly #guardFn: Guard<any>
+  readonly #owner: unknown
 
-  constructor(target: Data, guard: () => void) {
+  constructor(target: Data, guard: () => void)
+  constructor(target: Data, guard: Guard<any>, owner: unknown)
+  constructor(target: Data, guard: Guard<any>, owner?: unknown) {
     this.#target = target
-    this.#guard = guard
-    this.proxy = this.#root()
+    this.#guardFn = guard
+    this.#owner = owner
+  }
+
+  /** The tracking proxy over the data, made on first access. */
+  get proxy(): Data {
+    return (this.#proxy ??= new Proxy({ tracker: this } as Holder, Tracker.#rootHandler) as unknown as Data)
+  }
+
+  #guard(): void {
+    this.#guardFn(this.#owner)
   }
 
   /** The plain data behind the proxies, as stores must receive it. */
@@ -45,7 +69,7 @@ export class Tracker {
   // their targets, deeply. Walks only what was assigned.
   #unwrap(value: unknown, seen: Set<object> = new Set()): unknown {
     if (typeof value !== 'object' || value === null) return value
-    const target = this.#targets.get(value)
+    const target = this.#targets?.get(value)
     if (target) return target
     if (seen.has(value) || !isPlain(value)) return value
     seen.add(value)
@@ -65,48 +89,48 @@ export class Tracker {
     Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
   }
 
-  #root(): Data {
-    const tracker = this
-    return new Proxy({} as Data, {
-      get: (_, key) => {
-        const value = Reflect.get(tracker.#target, key)
-        if (typeof key !== 'string' || typeof value !== 'object' || value === null) return value
-        if (!Object.prototype.hasOwnProperty.call(tracker.#target, key)) return value
-        if (!isPlain(value)) {
-          tracker.#guard()
-          tracker.changed.add(key)
-          return value
-        }
-        return tracker.#nested(value, key)
-      },
-      set: (_, key, value) => {
+  // One handler for every root proxy (a handler with its own closures per session was a visible
+  // share of the per-request allocations); the tracker comes from the proxy's target.
+  static readonly #rootHandler: ProxyHandler<Holder> = {
+    get({ tracker }, key) {
+      const value = Reflect.get(tracker.#target, key)
+      if (typeof key !== 'string' || typeof value !== 'object' || value === null) return value
+      if (!Object.prototype.hasOwnProperty.call(tracker.#target, key)) return value
+      if (!isPlain(value)) {
         tracker.#guard()
-        tracker.#define(tracker.#target, key, tracker.#unwrap(value))
-        if (typeof key === 'string') tracker.changed.add(key)
-        return true
-      },
-      deleteProperty: (_, key) => {
-        tracker.#guard()
-        if (typeof key === 'string' && Object.prototype.hasOwnProperty.call(tracker.#target, key)) tracker.changed.add(key)
-        return Reflect.deleteProperty(tracker.#target, key)
-      },
-      has: (_, key) => Reflect.has(tracker.#target, key),
-      ownKeys: () => Reflect.ownKeys(tracker.#target),
-      getOwnPropertyDescriptor: (_, key) => {
-        const descriptor = Reflect.getOwnPropertyDescriptor(tracker.#target, key)
-        if (descriptor) descriptor.configurable = true // the proxy's own target is empty
-        return descriptor
-      },
-      defineProperty: (_, key, descriptor) => {
-        tracker.#guard()
-        if (typeof key === 'string') tracker.changed.add(key)
-        return Reflect.defineProperty(tracker.#target, key, { ...descriptor, configurable: true })
-      },
-    })
+        tracker.changed.add(key)
+        return value
+      }
+      return tracker.#nested(value, key)
+    },
+    set({ tracker }, key, value) {
+      tracker.#guard()
+      tracker.#define(tracker.#target, key, tracker.#unwrap(value))
+      if (typeof key === 'string') tracker.changed.add(key)
+      return true
+    },
+    deleteProperty({ tracker }, key) {
+      tracker.#guard()
+      if (typeof key === 'string' && Object.prototype.hasOwnProperty.call(tracker.#target, key)) tracker.changed.add(key)
+      return Reflect.deleteProperty(tracker.#target, key)
+    },
+    has: ({ tracker }, key) => Reflect.has(tracker.#target, key),
+    ownKeys: ({ tracker }) => Reflect.ownKeys(tracker.#target),
+    getOwnPropertyDescriptor({ tracker }, key) {
+      const descriptor = Reflect.getOwnPropertyDescriptor(tracker.#target, key)
+      if (descriptor) descriptor.configurable = true // the proxy's own target does not hold the data
+      return descriptor
+    },
+    defineProperty({ tracker }, key, descriptor) {
+      tracker.#guard()
+      if (typeof key === 'string') tracker.changed.add(key)
+      return Reflect.defineProperty(tracker.#target, key, { ...descriptor, configurable: true })
+    },
   }
 
   #nested(value: object, topKey: string): object {
-    const cached = this.#proxies.get(value)
+    const proxies = (this.#proxies ??= new WeakMap())
+    const cached = proxies.get(value)
     if (cached) return cached
     const tracker = this
     const mark = (): void => {
@@ -140,8 +164,8 @@ export class Tracker {
         return Reflect.defineProperty(target, key, descriptor)
       },
     })
-    this.#proxies.set(value, proxy)
-    this.#targets.set(proxy, value)
+    proxies.set(value, proxy)
+    ;(this.#targets ??= new WeakMap()).set(proxy, value)
     return proxy
   }
 }

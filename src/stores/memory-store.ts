@@ -8,6 +8,57 @@ export interface MemoryStoreOptions {
   maxSessions?: number
 }
 
+// structuredClone() is the largest Tessera cost of a memory read (bench/profile.mjs), mostly its
+// fixed serialise/deserialise overhead. Sessions are nearly always small JSON-like trees, which a
+// plain recursive copy handles several times faster with the same result. Anything else (Date,
+// Map, class instances, sparse or decorated arrays, shared or cyclic references, deep or large
+// trees) falls back to structuredClone, so the result (and any DataCloneError) stays the same.
+const NOT_PLAIN = Symbol('not plain')
+const MAX_NODES = 256
+const MAX_DEPTH = 32
+
+function copy(value: unknown): unknown {
+  const seen: object[] = []
+  const out = copyNode(value, seen, 0)
+  return out === NOT_PLAIN ? structuredClone(value) : out
+}
+
+function copyNode(value: unknown, seen: object[], depth: number): unknown {
+  if (typeof value !== 'object') {
+    // Functions and symbols make structuredClone throw: let it.
+    return typeof value === 'function' || typeof value === 'symbol' ? NOT_PLAIN : value
+  }
+  if (value === null) return null
+  // Shared references must stay shared in the copy, cycles must not loop: leave both to structuredClone.
+  if (depth > MAX_DEPTH || seen.length >= MAX_NODES || seen.includes(value)) return NOT_PLAIN
+  seen.push(value)
+  if (Array.isArray(value)) {
+    const length = value.length
+    const out: unknown[] = new Array(length)
+    for (let i = 0; i < length; i++) {
+      if (!(i in value)) return NOT_PLAIN // a hole
+      const inner = copyNode(value[i], seen, depth + 1)
+      if (inner === NOT_PLAIN) return NOT_PLAIN
+      out[i] = inner
+    }
+    // Extra named properties on the array would be copied by structuredClone.
+    if (Object.keys(value).length !== length) return NOT_PLAIN
+    return out
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return NOT_PLAIN
+  const record = value as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(record)) {
+    const inner = copyNode(record[key], seen, depth + 1) // a getter runs, as it does for structuredClone
+    if (inner === NOT_PLAIN) return NOT_PLAIN
+    // An own `__proto__` key stays a key (as structuredClone keeps it), never a prototype swap.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: inner, writable: true, enumerable: true, configurable: true })
+    else out[key] = inner
+  }
+  return out
+}
+
 interface Entry {
   data: Record<string, unknown>
   createdAt: number
@@ -50,7 +101,7 @@ export class MemoryStore implements SessionStore {
   async get(id: string): Promise<SessionRecord | undefined> {
     const entry = this.#live(id)
     if (!entry) return undefined
-    const record: SessionRecord = { data: structuredClone(entry.data), createdAt: entry.createdAt, expiresAt: entry.expiresAt }
+    const record: SessionRecord = { data: copy(entry.data) as Record<string, unknown>, createdAt: entry.createdAt, expiresAt: entry.expiresAt }
     if (entry.userId !== undefined) record.userId = entry.userId
     return record
   }
@@ -62,7 +113,7 @@ export class MemoryStore implements SessionStore {
       this.#unindex(id, previous.userId)
       this.#entries.delete(id) // re-insert: Map order is then write order, oldest first
     }
-    const entry: Entry = { data: structuredClone(record.data), createdAt: record.createdAt, expiresAt: record.expiresAt, userId: record.userId }
+    const entry: Entry = { data: copy(record.data) as Record<string, unknown>, createdAt: record.createdAt, expiresAt: record.expiresAt, userId: record.userId }
     this.#entries.set(id, entry)
     if (entry.userId !== undefined) {
       let ids = this.#users.get(entry.userId)
@@ -81,7 +132,7 @@ export class MemoryStore implements SessionStore {
     if (!entry) return
     if (expiresAt <= Date.now()) return this.destroy(id)
     for (const key of Object.keys(changes.set)) {
-      Object.defineProperty(entry.data, key, { value: structuredClone(changes.set[key]), writable: true, enumerable: true, configurable: true })
+      Object.defineProperty(entry.data, key, { value: copy(changes.set[key]), writable: true, enumerable: true, configurable: true })
     }
     for (const key of changes.unset) delete entry.data[key]
     entry.expiresAt = expiresAt
