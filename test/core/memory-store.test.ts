@@ -25,6 +25,44 @@ function record(data: AnyData, lifetimeMs: number): SessionRecord {
 const refTimeouts = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length
 
 describe('MemoryStore on its own', () => {
+  it('stores copies exactly as structuredClone would, on its fast path and off it', async () => {
+    const store = new MemoryStore()
+    stores.push(store)
+    const shared = { n: 1 }
+    const cyclic: AnyData = { name: 'loop' }
+    cyclic.self = cyclic
+    const decorated = Object.assign([1, 2], { extra: 'kept' })
+    const values: AnyData = {
+      plain: { a: [1, 'two', null, true, { deep: [{}] }] },
+      date: new Date('2030-01-01T00:00:00Z'),
+      map: new Map([['k', { v: 1 }]]),
+      shared: [shared, shared],
+      cyclic,
+      decorated,
+      holes: [1, , 3], // eslint-disable-line no-sparse-arrays
+      wide: Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`k${i}`, i])),
+    }
+    Object.defineProperty(values, '__proto__', { value: { polluted: true }, enumerable: true, configurable: true, writable: true })
+    await store.set('copy-semantics-aaaaaaaaaa', record(values, 60_000))
+    const stored = (await store.get('copy-semantics-aaaaaaaaaa'))!.data as AnyData
+    expect(stored).toEqual(structuredClone(values))
+    expect(stored.date).toBeInstanceOf(Date)
+    expect(stored.map).toBeInstanceOf(Map)
+    expect(stored.shared[0]).toBe(stored.shared[1]) // still one object
+    expect(stored.cyclic.self).toBe(stored.cyclic)
+    expect(stored.decorated.extra).toBe('kept')
+    expect(1 in stored.holes).toBe(false)
+    expect(Object.getPrototypeOf(stored)).toBe(Object.prototype) // an own __proto__ key never swaps the prototype
+    expect(({} as AnyData).polluted).toBeUndefined()
+
+    // A copy in, a copy out: neither the caller's object nor the returned one reaches the store's.
+    values.plain.a[4].deep.push('later')
+    stored.plain.a.push('mutated')
+    expect((await store.get('copy-semantics-aaaaaaaaaa'))!.data.plain).toEqual({ a: [1, 'two', null, true, { deep: [{}] }] })
+
+    await expect(store.set('copy-function-aaaaaaaaaaa', record({ f: () => 1 }, 60_000))).rejects.toThrow(/could not be cloned/)
+  })
+
   it('frees expired sessions on its sweep timer, without any request', async () => {
     const store = new MemoryStore({ sweepInterval: 0.2 })
     stores.push(store)
