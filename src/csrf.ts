@@ -381,32 +381,36 @@ function firstValue(value: string | undefined): string | undefined {
   return first ? first : undefined
 }
 
-/** The request's own origin, or undefined when it cannot be told. */
-function ownOrigin(req: Normalized, trustProxy: boolean): string | undefined {
+/**
+ * Whether `origin` is the request's own: the origin of its URL, or `scheme://Host` (the host the
+ * browser asked for). Both count because servers disagree on which one carries the public name:
+ * Next.js builds `request.url` from its own listening address, while `Host` is what the browser
+ * sent; a page on another site can set neither.
+ */
+function isOwnOrigin(req: Normalized, origin: string, trustProxy: boolean): boolean {
   let scheme: string | undefined
-  let host: string | undefined
   if (req.url && /^https?:\/\//i.test(req.url)) {
     try {
       const url = new URL(req.url)
+      if (url.origin === origin) return true
       scheme = url.protocol.slice(0, -1)
-      host = url.host
     } catch {
       // fall back to the headers
     }
   }
-  host ??= req.header('host')
   scheme ??= req.encrypted ? 'https' : 'http'
+  let host = req.header('host')
   if (trustProxy) {
     const proto = firstValue(req.header('x-forwarded-proto'))?.toLowerCase()
     if (proto === 'https' || proto === 'http') scheme = proto
     host = firstValue(req.header('x-forwarded-host')) ?? host
   }
-  if (!host || !HOST.test(host) || host.includes('@')) return undefined
+  if (!host || !HOST.test(host) || host.includes('@')) return false
   try {
     const url = new URL(`${scheme}://${host}`)
-    return url.host === host.toLowerCase() && url.origin !== 'null' ? url.origin : undefined
+    return url.host === host.toLowerCase() && url.origin !== 'null' && url.origin === origin
   } catch {
-    return undefined
+    return false
   }
 }
 
@@ -423,7 +427,7 @@ function checkOrigin(req: Normalized, policy: OriginPolicy): CsrfResult {
   }
 
   const matches = (origin: string): boolean =>
-    origin !== 'null' && (policy.allowed.has(origin) || origin === ownOrigin(req, policy.trustProxy))
+    origin !== 'null' && (policy.allowed.has(origin) || isOwnOrigin(req, origin, policy.trustProxy))
 
   const origin = req.header('origin')
   // `Origin: null` (sandboxed frames, data: URLs, some redirects) is cross-origin, not missing

@@ -32,7 +32,7 @@ describe('MemoryStore on its own', () => {
     const cyclic: AnyData = { name: 'loop' }
     cyclic.self = cyclic
     const decorated = Object.assign([1, 2], { extra: 'kept' })
-    const values: AnyData = {
+    const values: Record<string, any> = {
       plain: { a: [1, 'two', null, true, { deep: [{}] }] },
       date: new Date('2030-01-01T00:00:00Z'),
       map: new Map([['k', { v: 1 }]]),
@@ -44,7 +44,7 @@ describe('MemoryStore on its own', () => {
     }
     Object.defineProperty(values, '__proto__', { value: { polluted: true }, enumerable: true, configurable: true, writable: true })
     await store.set('copy-semantics-aaaaaaaaaa', record(values, 60_000))
-    const stored = (await store.get('copy-semantics-aaaaaaaaaa'))!.data as AnyData
+    const stored = (await store.get('copy-semantics-aaaaaaaaaa'))!.data as Record<string, any>
     expect(stored).toEqual(structuredClone(values))
     expect(stored.date).toBeInstanceOf(Date)
     expect(stored.map).toBeInstanceOf(Map)

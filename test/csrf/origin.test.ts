@@ -118,6 +118,16 @@ describe('verifyOrigin', () => {
     expect(verifyOrigin(nodePost({ origin: 'https://evil.example' }, { headers: { host: 'evil.example@app.example' } }))).toEqual(BAD_ORIGIN)
   })
 
+  it('checklist 45: a Web request whose URL is the listening address (Next.js) matches its Host too', () => {
+    // next start builds request.url from its own address; the browser asked for the Host.
+    const next = (headers: Record<string, string>) => post({ host: '127.0.0.1:4123', ...headers }, 'http://localhost:4123/api/count')
+    expect(verifyOrigin(next({ origin: 'http://127.0.0.1:4123' }))).toEqual(OK)
+    expect(verifyOrigin(next({ origin: 'http://localhost:4123' }))).toEqual(OK)
+    expect(verifyOrigin(next({ origin: 'https://127.0.0.1:4123' }))).toEqual(BAD_ORIGIN) // the scheme still counts
+    expect(verifyOrigin(next({ origin: 'http://127.0.0.1:4124' }))).toEqual(BAD_ORIGIN)
+    expect(verifyOrigin(next({ origin: 'http://evil.example', 'x-forwarded-host': 'evil.example' }))).toEqual(BAD_ORIGIN)
+  })
+
   it('checklist 45: X-Forwarded-Proto and -Host count only with trustProxy', () => {
     const proxied: NodeLikeRequest = {
       method: 'POST',
