@@ -390,6 +390,47 @@ describe('Next.js demo app in Chromium', { timeout: 60_000 }, () => {
     expect(refreshed.expires).toBeGreaterThan(created.expires + TOUCH_AFTER - 1)
   })
 
+  it('refuses a cross-site form post and a forged token; the app\'s own forms work', async () => {
+    const { page } = await newPage()
+    await visit(page, '/')
+    expect(await browserFetch(page, '/api/count', 'POST')).toEqual({ status: 200, body: { count: 1 } })
+    expect(await browserFetch(page, '/api/count', 'POST')).toEqual({ status: 200, body: { count: 2 } })
+
+    // A page on another site (served by Playwright, never the network) posts a form to the app.
+    const attack = `<form method="post" action="${base}/api/reset"><input name="csrf_token" value="forged"></form><script>document.forms[0].submit()</script>`
+    await page.route('http://evil.test/**', (route) => route.fulfill({ contentType: 'text/html', body: attack }))
+    const [forged] = await Promise.all([page.waitForResponse(`${base}/api/reset`), page.goto('http://evil.test/')])
+    expect(forged.status()).toBe(403)
+    expect(await forged.text()).toBe('CSRF check failed (invalid-origin)')
+    expect(forged.headers()['vary']).toContain('Sec-Fetch-Site')
+
+    // From the app's own origin, but without the token: refused as well.
+    await visit(page, '/pages-demo')
+    const missing = await page.evaluate(async () => {
+      const response = await fetch('/api/reset', { method: 'POST', body: new URLSearchParams({ other: '1' }) })
+      return { status: response.status, text: await response.text() }
+    })
+    expect(missing).toEqual({ status: 403, text: 'CSRF check failed (missing-token)' })
+    expect(await json(page, '/api/me')).toMatchObject({ count: 2 })
+
+    // A server action whose form carries a forged token changes nothing either.
+    await visit(page, '/')
+    await page.locator('form:has(button:has-text("+1")) input[name=csrf_token]').evaluate((input: HTMLInputElement) => {
+      input.value = 'forged'
+    })
+    await page.click('button:has-text("+1")')
+    await expect.poll(() => serverLog.includes('CSRF check failed (invalid-token)'), POLL).toBe(true)
+    expect(await json(page, '/api/me')).toMatchObject({ count: 2 })
+
+    // The Pages form with its synchronizer token works.
+    await visit(page, '/pages-demo')
+    expect(await page.textContent('[data-testid=pages-count]')).toBe('2')
+    const [reset] = await Promise.all([page.waitForResponse(`${base}/api/reset`), page.click('button:has-text("Reset counter")')])
+    expect(reset.status()).toBe(303)
+    await page.waitForURL((url) => url.pathname === '/pages-demo')
+    await expect.poll(() => page.textContent('[data-testid=pages-count]'), POLL).toBe('0')
+  })
+
   it('"log out everywhere" in one browser ends the session of another browser of the same user', async () => {
     const name = unique('carol')
     const a = await newPage()

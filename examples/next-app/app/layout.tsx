@@ -3,6 +3,7 @@ import Link from 'next/link'
 import type { ReactNode } from 'react'
 import { getSession } from 'tessera/next'
 import { sessions } from '@/lib/session'
+import { CsrfField } from '@/lib/csrf'
 import { logout } from './actions'
 import './globals.css'
 
@@ -24,6 +25,7 @@ async function Header() {
         <span className="who">
           Signed in as <strong data-testid="header-user">{data.user.name}</strong>
           <form action={logout}>
+            <CsrfField />
             <button className="secondary" type="submit">Log out</button>
           </form>
         </span>

@@ -1,5 +1,6 @@
 import { getSession } from 'tessera/next'
 import { sessions } from '@/lib/session'
+import { CsrfField } from '@/lib/csrf'
 import { addItem, increment } from './actions'
 
 export default async function Home() {
@@ -12,6 +13,7 @@ export default async function Home() {
       <section className="card">
         <h2>Counter</h2>
         <form action={increment} className="inline">
+          <CsrfField />
           <span>
             Count: <strong data-testid="count">{data.count ?? 0}</strong>
           </span>
@@ -31,6 +33,7 @@ export default async function Home() {
           <p className="muted" data-testid="cart-empty">Your cart is empty.</p>
         )}
         <form action={addItem} className="inline" style={{ marginTop: '0.75rem' }}>
+          <CsrfField />
           <input type="text" name="item" placeholder="An item" aria-label="Item" required />
           <button type="submit">Add item</button>
         </form>

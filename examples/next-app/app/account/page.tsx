@@ -1,6 +1,7 @@
 import { redirect } from 'next/navigation'
 import { getSession } from 'tessera/next'
 import { sessions } from '@/lib/session'
+import { CsrfField } from '@/lib/csrf'
 import { logoutEverywhere } from '../actions'
 
 // proxy.ts sends visitors without a user to /login; the page checks again (never rely on the proxy alone).
@@ -24,6 +25,7 @@ export default async function AccountPage() {
           ))}
         </ul>
         <form action={logoutEverywhere} style={{ marginTop: '0.75rem' }}>
+          <CsrfField />
           <button type="submit">Log out everywhere</button>
         </form>
       </section>

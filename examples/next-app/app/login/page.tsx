@@ -1,3 +1,4 @@
+import { CsrfField } from '@/lib/csrf'
 import { login } from '../actions'
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string; error?: string }> }) {
@@ -7,6 +8,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
       <h1>Log in</h1>
       <section className="card">
         <form action={login} className="inline">
+          <CsrfField />
           <input type="hidden" name="next" value={next} />
           <input type="text" name="name" placeholder="Your name" aria-label="Name" required autoFocus />
           <button type="submit">Log in</button>
