@@ -431,6 +431,39 @@ describe('Next.js demo app in Chromium', { timeout: 60_000 }, () => {
     await expect.poll(() => page.textContent('[data-testid=pages-count]'), POLL).toBe('0')
   })
 
+  it('runs the compat entries in the app; a cookie the real iron-session sealed keeps its user logged in', async () => {
+    const { context, page } = await newPage()
+    expect(await json(page, '/api/compat/next-session')).toEqual({ views: 1 })
+    expect(await json(page, '/api/compat/next-session')).toEqual({ views: 2 })
+    expect(await json(page, '/api/compat/next-session-v3')).toEqual({ views: 1 })
+    expect(await json(page, '/api/compat/next-session-v3')).toEqual({ views: 2 })
+
+    // A user of the app before the switch: their cookie was sealed by iron-session itself.
+    const { sealData, unsealData } = await import('iron-session')
+    const password = 'tessera-demo: development only, set SESSION_SECRET in production' // the demo's, as lib/compat.ts
+    const legacy = await sealData({ views: 40, user: 'legacy-user' }, { password })
+    expect(legacy.startsWith('Fe26.2*')).toBe(true)
+    await context.addCookies([{ name: 'iron_demo', value: legacy, url: base, httpOnly: true, sameSite: 'Lax' }])
+
+    expect(await json(page, '/api/compat/iron')).toEqual({ surface: 'pages', views: 41, user: 'legacy-user' })
+    const resealed = (await context.cookies()).find((cookie) => cookie.name === 'iron_demo')!
+    expect(resealed.value.startsWith('t1.')).toBe(true) // re-sealed in Tessera's format at the first save
+    await expect(unsealData(resealed.value, { password })).resolves.toEqual({}) // iron-session cannot open it (it returns {})
+    expect(await json(page, '/api/compat/iron')).toEqual({ surface: 'pages', views: 42, user: 'legacy-user' })
+    expect(await json(page, '/api/compat/iron-v6')).toEqual({ surface: 'pages-v6', views: 43, user: 'legacy-user' })
+    expect(await json(page, '/api/compat/iron')).toEqual({ surface: 'pages', views: 44, user: 'legacy-user' })
+    // The App Router route handler, with cookies(): the same session.
+    expect(await json(page, '/api/compat/iron-app')).toEqual({ surface: 'app', views: 45, user: 'legacy-user' })
+    expect(await json(page, '/api/compat/iron')).toEqual({ surface: 'pages', views: 46, user: 'legacy-user' })
+
+    await visit(page, '/compat/next-server-session')
+    expect(await page.textContent('[data-testid=nss-visits]')).toBe('1')
+    await visit(page, '/compat/next-server-session')
+    expect(await page.textContent('[data-testid=nss-visits]')).toBe('2')
+    const names = (await context.cookies()).map((cookie) => cookie.name).sort()
+    expect(names).toEqual(['iron_demo', 'nextSession', 'ns3_sid', 'ns_sid'])
+  })
+
   it('"log out everywhere" in one browser ends the session of another browser of the same user', async () => {
     const name = unique('carol')
     const a = await newPage()
