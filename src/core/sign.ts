@@ -1,5 +1,6 @@
 import { base64urlDecode, base64urlEncode, utf8 } from './encoding.js'
 import { isValidId } from './id.js'
+import { nodeCrypto, type NodeCrypto } from './seal.js'
 
 // Positive verifications are remembered, so a returning visitor costs a Map lookup instead of an
 // HMAC. Only values that verified under this signer's secrets are kept: the answer cannot differ.
@@ -7,22 +8,32 @@ const VERIFIED_CACHE_SIZE = 10_000
 
 /**
  * Signs session ids with HMAC-SHA-256: the first secret signs, every secret verifies.
- * Keys are imported once per secret and kept; nothing is derived per request.
+ * Keys are imported once per secret and kept; nothing is derived per request. Runs synchronously
+ * on `node:crypto` where the runtime has it, on Web Crypto elsewhere (same MACs).
  */
 export class Signer {
+  readonly #node: NodeCrypto | null
+  /** The secrets as bytes (node:crypto) or imported keys (Web Crypto). */
+  readonly #raw: Uint8Array[]
   readonly #keys: Promise<CryptoKey>[]
   readonly #verified = new Map<string, string>()
 
-  constructor(secrets: readonly string[]) {
-    this.#keys = secrets.map((secret) =>
-      crypto.subtle.importKey('raw', utf8.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']),
-    )
+  /** @param node internal: `node:crypto` to sign with, or null for Web Crypto (tests); by default node:crypto if reachable. */
+  constructor(secrets: readonly string[], node: NodeCrypto | null = nodeCrypto ?? null) {
+    this.#node = node
+    this.#raw = secrets.map((secret) => utf8.encode(secret))
+    this.#keys = node
+      ? []
+      : this.#raw.map((secret) => crypto.subtle.importKey('raw', secret as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']))
   }
 
   /** `<id>.<base64url HMAC>` */
   async sign(id: string): Promise<string> {
-    const mac = await crypto.subtle.sign('HMAC', await this.#keys[0]!, utf8.encode(id))
-    const value = `${id}.${base64urlEncode(new Uint8Array(mac))}`
+    const node = this.#node
+    const mac = node
+      ? node.createHmac('sha256', this.#raw[0]!).update(id, 'utf8').digest()
+      : new Uint8Array(await crypto.subtle.sign('HMAC', await this.#keys[0]!, utf8.encode(id)))
+    const value = `${id}.${base64urlEncode(mac)}`
     this.#remember(value, id)
     return value
   }
@@ -45,6 +56,17 @@ export class Signer {
     if (legacy) mac = mac.replace(/\+/g, '-').replace(/\//g, '_')
     const signature = base64urlDecode(mac)
     if (!signature || signature.length !== 32) return undefined
+    const node = this.#node
+    if (node) {
+      for (const secret of this.#raw) {
+        // timingSafeEqual compares in constant time.
+        if (node.timingSafeEqual(node.createHmac('sha256', secret).update(id, 'utf8').digest(), signature)) {
+          this.#remember(value, id)
+          return id
+        }
+      }
+      return undefined
+    }
     const data = utf8.encode(id)
     for (const key of this.#keys) {
       // crypto.subtle.verify compares in constant time.
@@ -64,5 +86,6 @@ export class Signer {
 
 /** SHA-256 of a string, base64url: how `hashIds` keys the store. */
 export async function sha256(text: string): Promise<string> {
+  if (nodeCrypto) return base64urlEncode(nodeCrypto.createHash('sha256').update(text, 'utf8').digest())
   return base64urlEncode(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(text))))
 }

@@ -119,8 +119,6 @@ export class CookieStore implements StatelessStore {
   readonly #iron: string | Record<string, string> | undefined
   #secrets: readonly string[] | undefined
   #sealer: Sealer | undefined
-  /** The key id the first secret seals under; a value under another one is re-sealed. */
-  #currentKid: Promise<string | undefined> | undefined
   /** Whether the session of `userId` created at `createdAt` was revoked; present only with `revokedBefore`. */
   readonly isRevoked?: (userId: string, createdAt: number) => Promise<boolean>
 
@@ -156,13 +154,7 @@ export class CookieStore implements StatelessStore {
       throw new TypeError('This CookieStore is already used with other secrets; create one CookieStore per createSessions()')
     }
     this.#secrets = [...secrets]
-    const sealer = new Sealer(this.#secrets)
-    this.#sealer = sealer
-    // The format is `t1.<kid>.<iv>.<ct>`: sealing once tells which kid the first secret writes.
-    this.#currentKid = sealer.seal('').then(
-      (value) => value.split('.')[1],
-      () => undefined,
-    )
+    this.#sealer = new Sealer(this.#secrets)
   }
 
   async seal(id: string, record: SessionRecord): Promise<string> {
@@ -182,9 +174,11 @@ export class CookieStore implements StatelessStore {
       if (value.startsWith(IRON_PREFIX)) return this.#iron === undefined ? undefined : await this.#openIron(value, this.#iron)
       const sealer = this.#sealer
       if (!sealer) return undefined
-      const json = await sealer.unseal(value)
-      if (json === undefined) return undefined
-      const payload = JSON.parse(json) as unknown
+      let sealed = sealer.open(value)
+      // Synchronous on node:crypto; a promise on Web Crypto.
+      if (sealed instanceof Promise) sealed = await sealed
+      if (sealed === undefined) return undefined
+      const payload = JSON.parse(sealed.payload) as unknown
       if (!isPlainObject(payload) || payload.v !== PAYLOAD_VERSION) return undefined
       const { i: id, d: data, c: createdAt, e: expiresAt, u: userId } = payload
       if (typeof id !== 'string' || !isValidId(id) || !isPlainObject(data) || !isTime(createdAt) || !isTime(expiresAt)) return undefined
@@ -192,7 +186,8 @@ export class CookieStore implements StatelessStore {
       const record: SessionRecord = { data, createdAt, expiresAt }
       if (userId !== undefined) record.userId = userId
       const opened: OpenedSession = { id, record }
-      if (value.split('.')[1] !== (await this.#currentKid)) opened.reseal = true
+      // Sealed under an older secret: written again under the current one at the next commit.
+      if (!sealed.current) opened.reseal = true
       return opened
     } catch {
       return undefined
