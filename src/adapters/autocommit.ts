@@ -95,7 +95,9 @@ function hookedEnd(this: NodeResponse, ...args: unknown[]): NodeResponse {
 }
 
 function finishEnd(res: NodeResponse, hook: Hook, args: unknown[]): void {
+  // The commit is decided: Node's end() calls writeHead() itself, which need not pass the hook.
   res.end = hook.end
+  res.writeHead = hook.writeHead
   hook.end.apply(res, args)
 }
 

@@ -16,6 +16,8 @@ export interface Engine {
   config: Config
   signer: Signer | undefined
   events: EventSink | undefined
+  /** `[config.name]`, shared by every session whose request carried the cookie (never mutated). */
+  cookieNames: readonly string[]
 }
 
 interface State {
@@ -34,14 +36,14 @@ interface State {
   tracker: Tracker
   destroyed: boolean
   destroyCommitted: boolean
-  /** Keys of ids replaced by regenerate(), destroyed at the next commit. */
-  oldKeys: string[]
+  /** Keys of ids replaced by regenerate(), destroyed at the next commit. Replaced, never mutated (snapshots share it). */
+  oldKeys: readonly string[]
   regenerated: boolean
   touchRequested: boolean
   /** The cookie store opened a value it wants written again (older format or secret): re-seal at commit. */
   reseal: boolean
   /** Names of session cookies the request carried (the name, or its chunks). */
-  cookiesReceived: string[]
+  cookiesReceived: readonly string[]
 }
 
 /** The work one commit does, decided synchronously so autoCommit can set headers in `writeHead`. */
@@ -56,6 +58,7 @@ interface Work {
 
 const MAX_COOKIE_BYTES = 4096
 const MAX_CHUNKS = 32
+const NONE: readonly string[] = Object.freeze([])
 
 async function callStore<T>(operation: string, run: () => Promise<T> | T): Promise<T> {
   try {
@@ -116,10 +119,8 @@ async function decodeValue(config: Config, raw: string): Promise<string | undefi
   }
 }
 
-/** Reads the session cookie, joining `name.0`, `name.1`, ... chunks for the cookie store. */
-function readSessionCookie(ctx: RequestContext, config: Config): { value: string | undefined; names: string[] } {
-  const single = ctx.cookie(config.name)
-  if (single !== undefined || !config.stateless) return { value: single, names: single === undefined ? [] : [config.name] }
+/** The cookie store's value when it came in `name.0`, `name.1`, ... chunks (joined), with the chunks' names. */
+function readChunks(ctx: RequestContext, config: Config): { value: string | undefined; names: readonly string[] } {
   const names: string[] = []
   let value = ''
   for (let i = 0; i < MAX_CHUNKS; i++) {
@@ -131,85 +132,119 @@ function readSessionCookie(ctx: RequestContext, config: Config): { value: string
   return { value: names.length ? value : undefined, names }
 }
 
-/** Loads the request's session: never throws for bad input, throws STORE_ERROR when the store fails. */
+/** A new session's State; the Session adds the tracker. One object per request, built in place. */
+function newState(
+  isNew: boolean,
+  id: string,
+  key: string,
+  cookieValue: string,
+  createdAt: number,
+  expiresAt: number,
+  userId: string | undefined,
+  reseal: boolean,
+  cookiesReceived: readonly string[],
+): State {
+  return {
+    id,
+    key,
+    cookieValue,
+    isNew,
+    stored: !isNew,
+    createdAt,
+    expiresAt,
+    userId,
+    userChanged: false,
+    tracker: undefined as unknown as Tracker, // set by the Session's constructor
+    destroyed: false,
+    destroyCommitted: false,
+    oldKeys: NONE,
+    regenerated: false,
+    touchRequested: false,
+    reseal,
+    cookiesReceived,
+  }
+}
+
+function guardState(state: State): void {
+  if (state.destroyed) throw new SessionError('DESTROYED', 'This session was destroyed; it can no longer be changed.')
+}
+
+/**
+ * Loads the request's session: never throws for bad input, throws STORE_ERROR when the store fails.
+ * Written as one flat function with locals (no intermediate objects, no await where the value is
+ * already there): it runs on every request, and each allocation or await showed in profiles.
+ */
 export async function loadSession(engine: Engine, ctx: RequestContext): Promise<Session> {
   const { config, signer, events } = engine
   const now = Date.now()
-  const { value: raw, names } = readSessionCookie(ctx, config)
-  let found: { id: string; key: string; record: SessionRecord; reseal?: boolean } | undefined
+  let raw = ctx.cookie(config.name)
+  let names = raw === undefined ? NONE : engine.cookieNames
+  if (raw === undefined && config.stateless) ({ value: raw, names } = readChunks(ctx, config))
+  let id: string | undefined
+  let key = ''
+  let record: SessionRecord | undefined
+  let reseal = false
 
   if (raw !== undefined && raw !== '') {
     if (config.stateless) {
       const opened = await (config.store as StatelessStore).unseal(raw)
-      if (opened && isRecord(opened.record)) found = { id: opened.id, key: opened.id, record: opened.record, reseal: opened.reseal === true }
-      else events?.emit('invalid-signature', raw)
+      if (opened && isRecord(opened.record)) {
+        id = key = opened.id
+        record = opened.record
+        reseal = opened.reseal === true
+      } else events?.emit('invalid-signature', raw)
     } else {
-      const value = await decodeValue(config, raw)
-      const id = value === undefined ? undefined : signer ? await signer.unsign(value) : isValidId(value) ? value : undefined
-      if (id === undefined) {
+      const value = config.decode ? await decodeValue(config, raw) : raw
+      const valid = value === undefined ? undefined : signer ? await signer.unsign(value) : isValidId(value) ? value : undefined
+      if (valid === undefined) {
         events?.emit('invalid-signature', raw)
       } else {
-        const key = config.hashIds ? await sha256(id) : id
-        const store = config.store as SessionStore
-        const record = await callStore('read the session', () => store.get(key))
-        // An express-session cookie (s:<id>.<mac>) is re-issued in Tessera's format at once.
-        if (isRecord(record)) found = { id, key, record, reseal: value!.startsWith('s:') }
-        else events?.emit('unknown-id', id)
+        key = config.hashIds ? await sha256(valid) : valid
+        let stored: unknown
+        try {
+          stored = await (config.store as SessionStore).get(key)
+        } catch (cause) {
+          throw storeError('read the session', cause)
+        }
+        if (isRecord(stored)) {
+          id = valid
+          record = stored
+          // An express-session cookie (s:<id>.<mac>) is re-issued in Tessera's format at once.
+          reseal = value!.startsWith('s:')
+        } else events?.emit('unknown-id', valid)
       }
     }
   }
 
-  if (found) {
-    const { record } = found
+  if (record !== undefined) {
     const absoluteEnd = config.absoluteTtl === undefined ? Infinity : record.createdAt + config.absoluteTtl
     let valid = record.expiresAt > now && absoluteEnd > now
     if (valid && config.stateless && record.userId !== undefined) {
       const { isRevoked } = config.store as StatelessStore
-      if (isRevoked && (await callStore('check revocation', () => isRevoked.call(config.store, record.userId!, record.createdAt)))) {
-        events?.emit('revoked', found.id, record.userId)
+      if (isRevoked && (await callStore('check revocation', () => isRevoked.call(config.store, record!.userId!, record!.createdAt)))) {
+        events?.emit('revoked', id!, record.userId)
         valid = false
       }
     }
     if (!valid) {
-      if (record.expiresAt <= now || absoluteEnd <= now) events?.emit('expired', found.id, record.userId)
+      if (record.expiresAt <= now || absoluteEnd <= now) events?.emit('expired', id!, record.userId)
       // The store would drop it at its own expiry; an absolute timeout can come earlier.
       if (!config.stateless && absoluteEnd <= now) {
-        await callStore('destroy an expired session', () => (config.store as SessionStore).destroy(found!.key))
+        await callStore('destroy an expired session', () => (config.store as SessionStore).destroy(key))
       }
-      found = undefined
+      record = undefined
     }
   }
 
-  if (found) {
-    const reissue = found.reseal === true && !config.stateless
-    return new Session(engine, ctx, {
-      id: found.id,
-      key: found.key,
-      cookieValue: reissue ? await encodeValue(config, await signer!.sign(found.id)) : raw!,
-      isNew: false,
-      stored: true,
-      createdAt: found.record.createdAt,
-      expiresAt: found.record.expiresAt,
-      userId: found.record.userId,
-      data: found.record.data,
-      reseal: found.reseal === true,
-      cookiesReceived: names,
-    })
+  if (record !== undefined) {
+    const reissue = reseal && !config.stateless
+    const cookieValue = reissue ? await encodeValue(config, await signer!.sign(id!)) : raw!
+    const state = newState(false, id!, key, cookieValue, record.createdAt, record.expiresAt, record.userId, reseal, names)
+    return new Session(engine, ctx, state, record.data)
   }
   const fresh = await newId(engine)
-  return new Session(engine, ctx, {
-    id: fresh.id,
-    key: fresh.key,
-    cookieValue: fresh.cookieValue,
-    isNew: true,
-    stored: false,
-    createdAt: now,
-    expiresAt: now + config.ttl,
-    userId: undefined,
-    data: {},
-    reseal: false,
-    cookiesReceived: names,
-  })
+  const state = newState(true, fresh.id, fresh.key, fresh.cookieValue, now, now + config.ttl, undefined, false, names)
+  return new Session(engine, ctx, state, {})
 }
 
 /** Runs the work a commit decided: store writes first, then cookies; rolls state back on failure. */
@@ -258,35 +293,11 @@ export class Session<Data extends object = Record<string, unknown>> {
   }
 
   /** @internal Created by `sessions.get()`. */
-  constructor(
-    engine: Engine,
-    ctx: RequestContext,
-    init: Omit<State, 'tracker' | 'destroyed' | 'destroyCommitted' | 'oldKeys' | 'regenerated' | 'touchRequested' | 'userChanged'> & {
-      data: Record<string, unknown>
-    },
-  ) {
+  constructor(engine: Engine, ctx: RequestContext, state: State, data: Record<string, unknown>) {
     this.#engine = engine
     this.#ctx = ctx
-    // Fields listed one by one: object rest/spread showed up at 10 µs per request in profiles.
-    this.#state = {
-      id: init.id,
-      key: init.key,
-      cookieValue: init.cookieValue,
-      isNew: init.isNew,
-      stored: init.stored,
-      createdAt: init.createdAt,
-      expiresAt: init.expiresAt,
-      userId: init.userId,
-      reseal: init.reseal,
-      cookiesReceived: init.cookiesReceived,
-      tracker: new Tracker(init.data, () => this.#guard()),
-      destroyed: false,
-      destroyCommitted: false,
-      oldKeys: [],
-      regenerated: false,
-      touchRequested: false,
-      userChanged: false,
-    }
+    state.tracker = new Tracker(data, guardState, state)
+    this.#state = state
   }
 
   /** The session id (never the cookie value, which may carry a signature). */
@@ -332,7 +343,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     this.#guard()
     const state = this.#state
     const fresh = await newId(this.#engine)
-    if (state.stored && !this.#engine.config.stateless) state.oldKeys.push(state.key)
+    if (state.stored && !this.#engine.config.stateless) state.oldKeys = [...state.oldKeys, state.key]
     Object.assign(state, fresh)
     state.stored = false
     state.regenerated = true
@@ -345,7 +356,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     if (state.destroyed) return
     state.destroyed = true
     state.tracker.replace({})
-    state.tracker.changed.clear()
+    state.tracker.clearChanges()
     this.#engine.events?.emit('destroyed', state.id, state.userId)
     await this.commit()
   }
@@ -369,11 +380,11 @@ export class Session<Data extends object = Record<string, unknown>> {
       userChanged: false,
       destroyed: false,
       destroyCommitted: false,
-      oldKeys: [],
+      oldKeys: NONE,
       regenerated: false,
       touchRequested: false,
     })
-    state.tracker.changed.clear()
+    state.tracker.clearChanges()
   }
 
   /** Extends the idle expiry (and re-sends the cookie when `rolling`) at the next commit. */
@@ -393,7 +404,7 @@ export class Session<Data extends object = Record<string, unknown>> {
   }
 
   #guard(): void {
-    if (this.#state.destroyed) throw new SessionError('DESTROYED', 'This session was destroyed; it can no longer be changed.')
+    guardState(this.#state)
   }
 
   #expiryFrom(now: number): number {
@@ -436,31 +447,34 @@ export class Session<Data extends object = Record<string, unknown>> {
     return work
   }
 
+  /** What restores the state if a commit fails: taken only once there is work (a read must not pay for the copy). */
+  #snapshot(): () => void {
+    const state = this.#state
+    const tracker = state.tracker
+    const saved = { ...state } // oldKeys is replaced, never mutated: sharing it is safe
+    const savedChanged = tracker.changedKeys()
+    return () => {
+      Object.assign(state, saved)
+      for (const key of savedChanged) tracker.markChanged(key)
+    }
+  }
+
   #decide(): Work | undefined {
     const { config } = this.#engine
     const state = this.#state
     const store = config.store as SessionStore
     const tracker = state.tracker
     const now = Date.now()
-    // Taken only once there is work to do: a read-only request must not pay for the copy.
-    const snapshot = (): (() => void) => {
-      const saved = { ...state, oldKeys: [...state.oldKeys] }
-      const savedChanged = [...tracker.changed]
-      return () => {
-        Object.assign(state, saved)
-        for (const key of savedChanged) tracker.changed.add(key)
-      }
-    }
 
     if (state.destroyed) {
       if (state.destroyCommitted) return undefined
-      const restore = snapshot()
+      const restore = this.#snapshot()
       const keys = config.stateless ? [] : [...state.oldKeys, ...(state.stored ? [state.key] : [])]
       const names = new Set([config.name, ...state.cookiesReceived])
       const sendClear = state.stored || state.cookiesReceived.length > 0 || state.regenerated
       state.destroyCommitted = true
       state.stored = false
-      state.oldKeys = []
+      state.oldKeys = NONE
       return {
         write: keys.length ? () => callStore('destroy the session', async () => void (await Promise.all(keys.map((key) => store.destroy(key))))) : undefined,
         cookies: sendClear ? this.#clear([...names], now) : [],
@@ -469,16 +483,16 @@ export class Session<Data extends object = Record<string, unknown>> {
       }
     }
 
-    const changed = tracker.changed.size > 0 || state.userChanged
+    const changed = tracker.hasChanges || state.userChanged
     const fresh = !state.stored
     if (fresh && !state.regenerated && isEmpty(tracker.target) && state.userId === undefined) return undefined
     const due = state.touchRequested || state.reseal || this.#expiryFrom(now) - state.expiresAt >= config.touchAfter
     if (!fresh && !changed && !due) return undefined
     if (config.stateless && !fresh && !changed && !config.rolling && !state.reseal) return undefined
-    const restore = snapshot()
+    const restore = this.#snapshot()
 
     const expiresAt = fresh || due ? this.#expiryFrom(now) : state.expiresAt
-    const changedKeys = [...tracker.changed]
+    const changedKeys = tracker.changedKeys()
     const record = (): SessionRecord => ({
       data: tracker.target,
       createdAt: state.createdAt,
@@ -494,8 +508,8 @@ export class Session<Data extends object = Record<string, unknown>> {
     state.touchRequested = false
     state.reseal = false
     state.userChanged = false
-    state.oldKeys = []
-    tracker.changed.clear()
+    state.oldKeys = NONE
+    tracker.clearChanges()
     const sendCookie = wasFresh || (due && config.rolling)
 
     if (config.stateless) {

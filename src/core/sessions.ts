@@ -74,6 +74,7 @@ export function createSessions<Data extends object = SessionData>(options: Sessi
     config,
     signer: config.secrets.length && !config.stateless ? new Signer(config.secrets) : undefined,
     events: config.onEvent ? new EventSink(config.onEvent) : undefined,
+    cookieNames: Object.freeze([config.name]),
   }
   // One load per request, whoever asks first: the same Session for get(), read() and the helpers.
   // Kept in a slot on the request object itself (a WeakMap entry per request costs the garbage
@@ -84,23 +85,28 @@ export function createSessions<Data extends object = SessionData>(options: Sessi
 
   function load(ctx: RequestContext): Promise<Session<Data>> {
     const key = ctx.key as Slotted
-    let session = key[slot] ?? frozen.get(key)
-    if (!session) {
-      const loading = loadSession(engine, ctx) as Promise<Session<Data>>
-      session = loading
-      if (Object.isExtensible(key)) key[slot] = loading
-      else frozen.set(key, loading)
-      loading.catch(() => {
-        // a failed load is retried by the next call
-        if (key[slot] === loading) key[slot] = undefined
-        frozen.delete(key)
-      })
-    }
-    return session
+    const cached = key[slot]
+    if (cached) return cached
+    if (Object.isExtensible(key)) return (key[slot] = loadOnce(ctx, key))
+    let loading = frozen.get(key)
+    if (!loading) frozen.set(key, (loading = loadOnce(ctx, key)))
+    return loading
   }
 
-  async function get(...args: GetArgs): Promise<Session<Data>> {
-    const ctx = toContext(args, config.trustProxy)
+  // The cached load, forgotten when it fails: the next call retries. (An async function rather
+  // than a .catch() per request: one promise and no closure.)
+  async function loadOnce(ctx: RequestContext, key: Slotted): Promise<Session<Data>> {
+    try {
+      return (await loadSession(engine, ctx)) as Session<Data>
+    } catch (error) {
+      if (key[slot] !== undefined) key[slot] = undefined
+      frozen.delete(key)
+      throw error
+    }
+  }
+
+  async function get(a: GetArgs[0], b?: GetArgs[1]): Promise<Session<Data>> {
+    const ctx = toContext(a, b, config.trustProxy)
     const session = await load(ctx)
     if (ctx.nodeResponse && config.autoCommit) installAutoCommit(session, ctx.nodeResponse)
     return session
@@ -115,7 +121,7 @@ export function createSessions<Data extends object = SessionData>(options: Sessi
     config,
     get,
     async read(ctx) {
-      const session = await load(toContext([ctx], config.trustProxy))
+      const session = await load(toContext(ctx, undefined, config.trustProxy))
       return session.isNew && !rawDataHasKeys(session) ? undefined : (rawData(session) as Partial<Data>)
     },
     async merge(ctx, partial) {

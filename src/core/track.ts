@@ -22,8 +22,9 @@ interface Holder {
 
 /** Tracks writes to `target`, a record owned by one session. */
 export class Tracker {
-  /** Top-level keys written or deleted since the last commit. */
-  readonly changed = new Set<string>()
+  // Top-level keys written or deleted since the last commit; made on first write (most requests
+  // only read).
+  #changed: Set<string> | undefined
   // Made on first use: most requests never touch nested data, and a WeakMap per request costs
   // the garbage collector measurably (bench/profile.mjs).
   #targets: WeakMap<object, object> | undefined
@@ -51,6 +52,26 @@ export class Tracker {
     this.#guardFn(this.#owner)
   }
 
+  /** Whether any top-level key was written or deleted since the last commit. */
+  get hasChanges(): boolean {
+    return this.#changed !== undefined && this.#changed.size > 0
+  }
+
+  /** The top-level keys written or deleted since the last commit (a copy). */
+  changedKeys(): string[] {
+    return this.#changed === undefined ? [] : [...this.#changed]
+  }
+
+  /** Counts `key` as changed. */
+  markChanged(key: string): void {
+    ;(this.#changed ??= new Set()).add(key)
+  }
+
+  /** Forgets every change (after a commit, or a destroy). */
+  clearChanges(): void {
+    this.#changed?.clear()
+  }
+
   /** The plain data behind the proxies, as stores must receive it. */
   get target(): Data {
     return this.#target
@@ -58,10 +79,10 @@ export class Tracker {
 
   /** Replaces all data: every old and new key counts as changed. */
   replace(data: Data): void {
-    for (const key of Object.keys(this.#target)) this.changed.add(key)
+    for (const key of Object.keys(this.#target)) this.markChanged(key)
     this.#target = Object.create(null)
     for (const key of Object.keys(data)) this.#define(this.#target, key, this.#unwrap(data[key]))
-    for (const key of Object.keys(this.#target)) this.changed.add(key)
+    for (const key of Object.keys(this.#target)) this.markChanged(key)
   }
 
   // A value assigned into the session may hold proxies handed out by earlier reads
@@ -98,7 +119,7 @@ export class Tracker {
       if (!Object.prototype.hasOwnProperty.call(tracker.#target, key)) return value
       if (!isPlain(value)) {
         tracker.#guard()
-        tracker.changed.add(key)
+        tracker.markChanged(key)
         return value
       }
       return tracker.#nested(value, key)
@@ -106,12 +127,12 @@ export class Tracker {
     set({ tracker }, key, value) {
       tracker.#guard()
       tracker.#define(tracker.#target, key, tracker.#unwrap(value))
-      if (typeof key === 'string') tracker.changed.add(key)
+      if (typeof key === 'string') tracker.markChanged(key)
       return true
     },
     deleteProperty({ tracker }, key) {
       tracker.#guard()
-      if (typeof key === 'string' && Object.prototype.hasOwnProperty.call(tracker.#target, key)) tracker.changed.add(key)
+      if (typeof key === 'string' && Object.prototype.hasOwnProperty.call(tracker.#target, key)) tracker.markChanged(key)
       return Reflect.deleteProperty(tracker.#target, key)
     },
     has: ({ tracker }, key) => Reflect.has(tracker.#target, key),
@@ -123,7 +144,7 @@ export class Tracker {
     },
     defineProperty({ tracker }, key, descriptor) {
       tracker.#guard()
-      if (typeof key === 'string') tracker.changed.add(key)
+      if (typeof key === 'string') tracker.markChanged(key)
       return Reflect.defineProperty(tracker.#target, key, { ...descriptor, configurable: true })
     },
   }
@@ -135,7 +156,7 @@ export class Tracker {
     const tracker = this
     const mark = (): void => {
       tracker.#guard()
-      tracker.changed.add(topKey)
+      tracker.markChanged(topKey)
     }
     const proxy = new Proxy(value, {
       get(target, key, receiver) {
