@@ -9,6 +9,7 @@ import { generateId, isValidId } from './id.js'
 import type { Config } from './options.js'
 import { sha256, type Signer } from './sign.js'
 import { Tracker } from './track.js'
+import { NOT_NOW, readNow } from '../stores/memory-store.js'
 import type { SessionRecord, SessionStore, StatelessStore } from './types.js'
 
 /** What the flow needs besides the options: built once per `createSessions`. */
@@ -170,6 +171,25 @@ function guardState(state: State): void {
 }
 
 /**
+ * The request's session without a single await, for the most common case: a valid unsigned id
+ * of a live session in a MemoryStore (plain ids, no decode, no hashIds). Undefined whenever
+ * anything else could happen (no cookie, an unknown or expired id, another store, ...): then
+ * `loadSession` does the whole work. Every await costs a promise, a suspended frame and a
+ * microtask turn; on a memory read they were most of the allocations Tessera made.
+ */
+export function loadNow(engine: Engine, ctx: RequestContext): Session | undefined {
+  const { config } = engine
+  if (config.stateless || config.decode || config.hashIds || engine.signer) return undefined
+  const id = ctx.cookie(config.name)
+  if (id === undefined || !isValidId(id)) return undefined
+  const record = readNow(config.store, id)
+  if (record === NOT_NOW || !isRecord(record)) return undefined
+  const now = Date.now()
+  if (!(record.expiresAt > now) || (config.absoluteTtl !== undefined && !(record.createdAt + config.absoluteTtl > now))) return undefined
+  return new Session(engine, ctx, newState(false, id, id, id, record.createdAt, record.expiresAt, record.userId, false, engine.cookieNames), record.data)
+}
+
+/**
  * Loads the request's session: never throws for bad input, throws STORE_ERROR when the store fails.
  * Written as one flat function with locals (no intermediate objects, no await where the value is
  * already there): it runs on every request, and each allocation or await showed in profiles.
@@ -202,7 +222,8 @@ export async function loadSession(engine: Engine, ctx: RequestContext): Promise<
         key = config.hashIds ? await sha256(valid) : valid
         let stored: unknown
         try {
-          stored = await (config.store as SessionStore).get(key)
+          stored = readNow(config.store, key)
+          if (stored === NOT_NOW) stored = await (config.store as SessionStore).get(key)
         } catch (cause) {
           throw storeError('read the session', cause)
         }

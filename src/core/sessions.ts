@@ -1,10 +1,10 @@
 import { installAutoCommit } from '../adapters/autocommit.js'
-import { toContext, type GetArgs, type RequestContext, type SessionContext } from '../adapters/context.js'
+import { toContext, type GetArgs, type NodeResponse, type RequestContext, type SessionContext } from '../adapters/context.js'
 import { MemoryStore } from '../stores/memory-store.js'
 import { SessionError, storeError } from './errors.js'
 import { EventSink } from './events.js'
 import { resolveConfig, type Config, type SessionsOptions } from './options.js'
-import { loadSession, rawData, Session, type Engine } from './session.js'
+import { loadNow, loadSession, rawData, Session, type Engine } from './session.js'
 import { sha256, Signer } from './sign.js'
 import type { SessionData, SessionStore, SessionSummary, StatelessStore } from './types.js'
 
@@ -83,33 +83,54 @@ export function createSessions<Data extends object = SessionData>(options: Sessi
   const frozen = new WeakMap<object, Promise<Session<Data>>>()
   type Slotted = { [slot]?: Promise<Session<Data>> | undefined }
 
-  function load(ctx: RequestContext): Promise<Session<Data>> {
+  /** The request's session; `res`: install autoCommit on it once the session is there. */
+  function load(ctx: RequestContext, res?: NodeResponse): Promise<Session<Data>> {
     const key = ctx.key as Slotted
-    const cached = key[slot]
-    if (cached) return cached
-    if (Object.isExtensible(key)) return (key[slot] = loadOnce(ctx, key))
-    let loading = frozen.get(key)
-    if (!loading) frozen.set(key, (loading = loadOnce(ctx, key)))
+    const cached = key[slot] ?? (Object.isExtensible(key) ? undefined : frozen.get(key))
+    if (cached) return res ? cached.then((session) => autoCommit(session, res)) : cached
+    const loading = loadOnce(ctx, key, res)
+    if (Object.isExtensible(key)) key[slot] = loading
+    else frozen.set(key, loading)
     return loading
   }
 
-  // The cached load, forgotten when it fails: the next call retries. (An async function rather
-  // than a .catch() per request: one promise and no closure.)
-  async function loadOnce(ctx: RequestContext, key: Slotted): Promise<Session<Data>> {
+  function loadOnce(ctx: RequestContext, key: Slotted, res: NodeResponse | undefined): Promise<Session<Data>> {
+    let session: Session<Data> | undefined
     try {
-      return (await loadSession(engine, ctx)) as Session<Data>
+      session = loadNow(engine, ctx) as Session<Data> | undefined
+    } catch {
+      // loadSession reads again, and reports the error as it should
+    }
+    // A session loaded synchronously costs one resolved promise instead of a chain of awaits.
+    return session ? Promise.resolve(res ? autoCommit(session, res) : session) : loadLater(ctx, key, res)
+  }
+
+  // The cached load, forgotten when it fails: the next call retries.
+  async function loadLater(ctx: RequestContext, key: Slotted, res: NodeResponse | undefined): Promise<Session<Data>> {
+    let session: Session<Data>
+    try {
+      session = (await loadSession(engine, ctx)) as Session<Data>
     } catch (error) {
       if (key[slot] !== undefined) key[slot] = undefined
       frozen.delete(key)
       throw error
     }
+    return res ? autoCommit(session, res) : session
   }
 
-  async function get(a: GetArgs[0], b?: GetArgs[1]): Promise<Session<Data>> {
-    const ctx = toContext(a, b, config.trustProxy)
-    const session = await load(ctx)
-    if (ctx.nodeResponse && config.autoCommit) installAutoCommit(session, ctx.nodeResponse)
+  function autoCommit(session: Session<Data>, res: NodeResponse): Session<Data> {
+    installAutoCommit(session, res)
     return session
+  }
+
+  function get(a: GetArgs[0], b?: GetArgs[1]): Promise<Session<Data>> {
+    let ctx: RequestContext
+    try {
+      ctx = toContext(a, b, config.trustProxy)
+    } catch (error) {
+      return Promise.reject(error) // as from the async function get() was
+    }
+    return load(ctx, config.autoCommit ? ctx.nodeResponse : undefined)
   }
 
   const store = (): SessionStore => {

@@ -59,6 +59,20 @@ function copyNode(value: unknown, seen: object[], depth: number): unknown {
   return out
 }
 
+/** What {@link readNow} returns when the store cannot answer synchronously. */
+export const NOT_NOW = Symbol('not now')
+
+let readNow_: (store: object, id: string) => SessionRecord | undefined | typeof NOT_NOW
+
+/**
+ * @internal What `store.get(id)` would resolve to, without a promise: the core's fast path for a
+ * MemoryStore. NOT_NOW for any other store, and for a MemoryStore whose `get` was replaced (a
+ * subclass, a spy), so such a `get` is always called.
+ */
+export function readNow(store: object, id: string): SessionRecord | undefined | typeof NOT_NOW {
+  return readNow_(store, id)
+}
+
 interface Entry {
   data: Record<string, unknown>
   createdAt: number
@@ -98,7 +112,15 @@ export class MemoryStore implements SessionStore {
     return this.#entries.size
   }
 
+  static {
+    readNow_ = (store, id) => (#entries in store && (store as MemoryStore).get === MemoryStore.prototype.get ? (store as MemoryStore).#read(id) : NOT_NOW)
+  }
+
   async get(id: string): Promise<SessionRecord | undefined> {
+    return this.#read(id)
+  }
+
+  #read(id: string): SessionRecord | undefined {
     const entry = this.#live(id)
     if (!entry) return undefined
     const record: SessionRecord = { data: copy(entry.data) as Record<string, unknown>, createdAt: entry.createdAt, expiresAt: entry.expiresAt }
