@@ -11,6 +11,20 @@ const IV_BYTES = 12
 const TAG_BYTES = 16
 /** IVs drawn from the system's CSPRNG at once, then handed out one by one (never twice). */
 const IV_POOL = 128
+/**
+ * Values opened or sealed recently are remembered, so a returning visitor costs a Map lookup
+ * instead of a decryption. Two generations: when the newer one holds CACHE_ENTRIES values or
+ * CACHE_CHARS characters, it becomes the older one and the older one is dropped.
+ */
+const CACHE_ENTRIES = 512
+const CACHE_CHARS = 1 << 20
+/**
+ * Remembered values are found by their last characters (the end of the GCM tag: random to whoever
+ * lacks the key), then compared whole; hashing a short key is cheaper than hashing the value.
+ */
+const CACHE_KEY_CHARS = 16
+/** Longer values are not remembered. */
+const CACHE_VALUE_MAX = 8192
 /** Longest value `unseal` looks at; cookies are at most ~4 KiB, so this is generous. */
 export const MAX_SEALED_LENGTH = 64 * 1024
 
@@ -40,6 +54,11 @@ export interface SealBackend {
   encode(bytes: Uint8Array): string
   /** Canonical unpadded base64url only (see isCanonicalBase64url); undefined for anything else. */
   decode(text: string): Bytes | undefined
+  /**
+   * A copy of an ASCII string that holds no reference to a larger one (a cookie value sliced
+   * from its header), so remembering it keeps only its own characters.
+   */
+  own(text: string): string
 }
 
 /**
@@ -81,7 +100,7 @@ interface NodeDecipher {
 interface NodeBufferClass {
   concat(list: Uint8Array[], totalLength?: number): { toString(encoding: 'base64url'): string }
   from(buffer: ArrayBufferLike, byteOffset: number, length: number): { toString(encoding: 'base64url'): string }
-  from(text: string, encoding: 'base64url'): Uint8Array
+  from(text: string, encoding: 'base64url' | 'latin1'): Uint8Array & { toString(encoding: 'latin1'): string }
 }
 
 const REQUIRED = ['createCipheriv', 'createDecipheriv', 'hkdfSync', 'createHash', 'createHmac', 'timingSafeEqual', 'randomFillSync'] as const
@@ -126,6 +145,7 @@ function nodeBackend(crypto: NodeCrypto, Buffer: NodeBufferClass): SealBackend {
       const bytes = Buffer.from(text, 'base64url')
       return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength)
     },
+    own: (text) => Buffer.from(text, 'latin1').toString('latin1'),
   }
 }
 
@@ -159,6 +179,8 @@ export const webBackend: SealBackend = {
   random: (bytes) => void crypto.getRandomValues(bytes),
   encode: base64urlEncode,
   decode: base64urlDecode,
+  // No cheap portable copy; at worst a remembered value keeps its request's Cookie header alive.
+  own: (text) => text,
 }
 
 /** @internal the node backend where `node:crypto` is reachable, else undefined. */
@@ -176,6 +198,12 @@ export const nodeSealBackend: SealBackend | undefined = (() => {
   return backend
 })()
 
+const wellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed
+/** String.prototype.isWellFormed where it exists (ES2024); false elsewhere, which only costs a cache entry. */
+function isWellFormed(text: string): boolean {
+  return wellFormed !== undefined && wellFormed.call(text)
+}
+
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length)
   out.set(a)
@@ -188,6 +216,11 @@ interface SealKey {
   /** `t1.<kid>` as bytes: the associated data. */
   readonly aad: Bytes
   readonly key: unknown
+}
+
+interface Remembered {
+  readonly value: string
+  readonly opened: Opened
 }
 
 /** What {@link Sealer.open} found in a sealed value. */
@@ -211,6 +244,10 @@ export class Sealer {
   readonly #pending: Promise<void> | undefined
   #ivs: Bytes = new Uint8Array(0)
   #ivAt = 0
+  /** Values this Sealer sealed or opened, and what they open to (see CACHE_ENTRIES). */
+  #recent = new Map<string, Remembered>()
+  #older = new Map<string, Remembered>()
+  #recentChars = 0
 
   /**
    * @param secrets already validated (≥ 32 characters each); the first one seals.
@@ -253,7 +290,11 @@ export class Sealer {
     const { kid, aad, key } = this.#keys!.current
     const iv = this.#nextIv()
     const sealed = this.#backend.encrypt(key, iv, aad, payload)
-    return `${VERSION}.${kid}.${this.#backend.encode(iv)}.${typeof sealed === 'string' ? sealed : await sealed}`
+    const value = `${VERSION}.${kid}.${this.#backend.encode(iv)}.${typeof sealed === 'string' ? sealed : await sealed}`
+    // It opens to `payload` exactly when that is well-formed UTF-16 (a lone surrogate comes back
+    // as U+FFFD); anything else is simply not remembered.
+    if (isWellFormed(payload)) this.#remember(value, { payload, current: true })
+    return value
   }
 
   /**
@@ -273,6 +314,16 @@ export class Sealer {
     try {
       if (typeof value !== 'string' || value.length > MAX_SEALED_LENGTH) return undefined
       if (!this.#keys) return this.#pending!.then(() => this.open(value), () => undefined)
+      // Only values that opened (or were sealed) under this Sealer's keys are remembered: the
+      // answer cannot differ.
+      const cacheKey = value.slice(-CACHE_KEY_CHARS)
+      const known = this.#recent.get(cacheKey)
+      if (known !== undefined && known.value === value) return known.opened
+      const older = this.#older.get(cacheKey)
+      if (older !== undefined && older.value === value) {
+        this.#remember(older.value, older.opened)
+        return older.opened
+      }
       // t1.<kid 8>.<iv 16>.<ct>
       if (value.charCodeAt(2) !== 46 || !value.startsWith(VERSION)) return undefined
       const kidEnd = 3 + KID_LENGTH
@@ -290,11 +341,28 @@ export class Sealer {
       if (!sealed || sealed.length < TAG_BYTES) return undefined
       const current = key === keys.current
       const plaintext = backend.decrypt(key.key, iv, key.aad, sealed)
-      if (plaintext instanceof Uint8Array) return { payload: fatalUtf8.decode(plaintext), current }
-      return plaintext.then((bytes) => ({ payload: fatalUtf8.decode(bytes), current })).catch(() => undefined)
+      const opened = (bytes: Uint8Array): Opened => {
+        const result = { payload: fatalUtf8.decode(bytes), current }
+        if (value.length <= CACHE_VALUE_MAX) this.#remember(backend.own(value), result)
+        return result
+      }
+      if (plaintext instanceof Uint8Array) return opened(plaintext)
+      return plaintext.then(opened).catch(() => undefined)
     } catch {
       return undefined
     }
+  }
+
+  #remember(value: string, opened: Opened): void {
+    const chars = value.length + opened.payload.length
+    if (value.length > CACHE_VALUE_MAX) return
+    if (this.#recent.size >= CACHE_ENTRIES || this.#recentChars + chars > CACHE_CHARS) {
+      this.#older = this.#recent
+      this.#recent = new Map()
+      this.#recentChars = 0
+    }
+    this.#recent.set(value.slice(-CACHE_KEY_CHARS), { value, opened })
+    this.#recentChars += chars
   }
 
   /** A fresh 12-byte IV: CSPRNG output drawn IV_POOL at a time, each handed out once. */
