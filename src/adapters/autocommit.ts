@@ -3,7 +3,7 @@
 // started; `end` waits for that write (or runs the whole commit when no header was written yet),
 // so the response is never complete before the session is persisted.
 import { SessionError } from '../core/errors.js'
-import { commitInHead, prepareCommit, runCommit, type Session } from '../core/session.js'
+import { commitInHead, commitNow, prepareCommit, runCommit, type Session } from '../core/session.js'
 import type { NodeResponse } from './context.js'
 
 const HOOKED = Symbol.for('tessera.autoCommit')
@@ -76,7 +76,8 @@ function hookedEnd(this: NodeResponse, ...args: unknown[]): NodeResponse {
   if (!hook.pending && !res.headersSent) {
     try {
       const work = prepareCommit(hook.session)
-      if (work) hook.pending = runCommit(hook.session, work)
+      // A MemoryStore commit completes right here; only an async one makes end() wait.
+      if (work && !commitNow(hook.session, work)) hook.pending = runCommit(hook.session, work)
       hook.committedAtEnd = true
     } catch (error) {
       failCommit(res, hook, error)

@@ -14,7 +14,7 @@ export interface RequestContext {
   /** true over HTTPS, false over known plain HTTP, undefined when the adapter cannot tell. */
   readonly secure: boolean | undefined
   /** Puts cookies on the response, replacing earlier ones of the same names. May throw a SessionError. */
-  apply(cookies: OutgoingCookie[]): void
+  apply(cookies: readonly OutgoingCookie[]): void
   /** Known to refuse writes (Next.js `cookies()` in a server component). */
   readonly readOnly: boolean
   /**
@@ -148,7 +148,7 @@ class NodeContext implements RequestContext {
     return readCookie(Array.isArray(header) ? header.join('; ') : header, name)
   }
 
-  apply(cookies: OutgoingCookie[]): void {
+  apply(cookies: readonly OutgoingCookie[]): void {
     const res = this.nodeResponse
     if (res.headersSent) {
       throw new SessionError('HEADERS_SENT', 'The session cookie cannot be set: the response headers were already sent. Commit the session before writing the response.')

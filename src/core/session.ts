@@ -9,8 +9,8 @@ import { generateId, isValidId } from './id.js'
 import type { Config } from './options.js'
 import { sha256, type Signer } from './sign.js'
 import { Tracker } from './track.js'
-import { NOT_NOW, readNow } from '../stores/memory-store.js'
-import type { SessionRecord, SessionStore, StatelessStore } from './types.js'
+import { syncStore } from '../stores/memory-store.js'
+import type { SessionChanges, SessionRecord, SessionStore, StatelessStore } from './types.js'
 
 /** What the flow needs besides the options: built once per `createSessions`. */
 export interface Engine {
@@ -50,8 +50,11 @@ interface State {
 /** The work one commit does, decided synchronously so autoCommit can set headers in `writeHead`. */
 interface Work {
   write: (() => Promise<void>) | undefined
+  /** Instead of `write`: the same store write done synchronously (a MemoryStore's own methods); a throw is a failure to `operation`. */
+  writeNow: (() => void) | undefined
+  operation: string
   /** Ready cookies, or a promise of them (sealing is async). */
-  cookies: OutgoingCookie[] | (() => Promise<OutgoingCookie[]>)
+  cookies: readonly OutgoingCookie[] | (() => Promise<readonly OutgoingCookie[]>)
   /** Whether a failed cookie write (read-only context) may be ignored: only for a plain touch. */
   optional: boolean
   restore: () => void
@@ -60,6 +63,7 @@ interface Work {
 const MAX_COOKIE_BYTES = 4096
 const MAX_CHUNKS = 32
 const NONE: readonly string[] = Object.freeze([])
+const NO_COOKIES: readonly OutgoingCookie[] = Object.freeze([])
 
 async function callStore<T>(operation: string, run: () => Promise<T> | T): Promise<T> {
   try {
@@ -182,8 +186,10 @@ export function loadNow(engine: Engine, ctx: RequestContext): Session | undefine
   if (config.stateless || config.decode || config.hashIds || engine.signer) return undefined
   const id = ctx.cookie(config.name)
   if (id === undefined || !isValidId(id)) return undefined
-  const record = readNow(config.store, id)
-  if (record === NOT_NOW || !isRecord(record)) return undefined
+  const sync = syncStore(config.store)
+  if (!sync) return undefined
+  const record = sync.get(id)
+  if (!isRecord(record)) return undefined
   const now = Date.now()
   if (!(record.expiresAt > now) || (config.absoluteTtl !== undefined && !(record.createdAt + config.absoluteTtl > now))) return undefined
   return new Session(engine, ctx, newState(false, id, id, id, record.createdAt, record.expiresAt, record.userId, false, engine.cookieNames), record.data)
@@ -222,8 +228,8 @@ export async function loadSession(engine: Engine, ctx: RequestContext): Promise<
         key = config.hashIds ? await sha256(valid) : valid
         let stored: unknown
         try {
-          stored = readNow(config.store, key)
-          if (stored === NOT_NOW) stored = await (config.store as SessionStore).get(key)
+          const sync = syncStore(config.store)
+          stored = sync ? sync.get(key) : await (config.store as SessionStore).get(key)
         } catch (cause) {
           throw storeError('read the session', cause)
         }
@@ -281,9 +287,11 @@ async function runWork(ctx: RequestContext, work: Work): Promise<string[]> {
     const cookies = typeof work.cookies === 'function' ? await work.cookies() : work.cookies
     if (ctx.cookiesFirst) {
       if (cookies.length) ctx.apply(cookies)
-      if (work.write) await work.write()
+      if (work.writeNow) writeNow(work)
+      else if (work.write) await work.write()
     } else {
-      if (work.write) await work.write()
+      if (work.writeNow) writeNow(work)
+      else if (work.write) await work.write()
       if (cookies.length) ctx.apply(cookies)
     }
     return cookies.map(serializeCookie)
@@ -292,6 +300,25 @@ async function runWork(ctx: RequestContext, work: Work): Promise<string[]> {
     if (work.optional && error instanceof SessionError && error.code === 'READ_ONLY') return []
     throw error
   }
+}
+
+function writeNow(work: Work): void {
+  try {
+    work.writeNow!()
+  } catch (cause) {
+    throw storeError(work.operation, cause)
+  }
+}
+
+/** The top-level keys a commit changed, as a store's `patch` takes them. */
+function changesOf(data: Record<string, unknown>, keys: readonly string[]): SessionChanges {
+  const set: Record<string, unknown> = {}
+  const unset: string[] = []
+  for (const key of keys) {
+    if (Object.prototype.hasOwnProperty.call(data, key)) set[key] = data[key]
+    else unset.push(key)
+  }
+  return { set, unset }
 }
 
 let prepare: (session: Session) => Work | undefined
@@ -464,7 +491,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     // Checklist 8: with `secure: true`, a plain-HTTP request gets no cookie at all.
     const cookiesAllowed = !(config.cookie.secure === true && this.#ctx.secure === false)
     const work = this.#decide()
-    if (work && !cookiesAllowed) work.cookies = []
+    if (work && !cookiesAllowed) work.cookies = NO_COOKIES
     return work
   }
 
@@ -498,7 +525,9 @@ export class Session<Data extends object = Record<string, unknown>> {
       state.oldKeys = NONE
       return {
         write: keys.length ? () => callStore('destroy the session', async () => void (await Promise.all(keys.map((key) => store.destroy(key))))) : undefined,
-        cookies: sendClear ? this.#clear([...names], now) : [],
+        writeNow: undefined,
+        operation: 'destroy the session',
+        cookies: sendClear ? this.#clear([...names], now) : NO_COOKIES,
         optional: false,
         restore,
       }
@@ -514,12 +543,6 @@ export class Session<Data extends object = Record<string, unknown>> {
 
     const expiresAt = fresh || due ? this.#expiryFrom(now) : state.expiresAt
     const changedKeys = tracker.changedKeys()
-    const record = (): SessionRecord => ({
-      data: tracker.target,
-      createdAt: state.createdAt,
-      expiresAt,
-      ...(state.userId === undefined ? {} : { userId: state.userId }),
-    })
     const wasFresh = fresh
     const oldKeys = state.oldKeys
     const userChanged = state.userChanged
@@ -538,8 +561,10 @@ export class Session<Data extends object = Record<string, unknown>> {
       const received = state.cookiesReceived
       return {
         write: undefined,
+        writeNow: undefined,
+        operation: 'save the session',
         cookies: async () => {
-          const value = await statelessStore.seal(state.id, record())
+          const value = await statelessStore.seal(state.id, this.#record(expiresAt))
           if (statelessStore.maxSize !== undefined && value.length > statelessStore.maxSize) {
             throw new SessionError('TOO_LARGE', `The session is ${value.length} bytes sealed; the cookie store allows ${statelessStore.maxSize} (maxSize).`)
           }
@@ -551,38 +576,48 @@ export class Session<Data extends object = Record<string, unknown>> {
       }
     }
 
-    let write: () => Promise<void>
+    // A MemoryStore writes synchronously: then autoCommit can finish the commit inside end().
+    const sync = syncStore(store)
+    let write: (() => Promise<void>) | undefined
+    let writeNow: (() => void) | undefined
+    let operation = 'save the session'
     if (wasFresh) {
       write = async () => {
         // Checklist 20: the old record goes before (never after) the new one is written.
         if (oldKeys.length) await callStore('destroy the old session', () => Promise.all(oldKeys.map((key) => store.destroy(key))))
-        await callStore('save the session', () => store.set(state.key, record()))
+        await callStore('save the session', () => store.set(state.key, this.#record(expiresAt)))
         if (this.#engine.events) this.#engine.events.emit('created', state.id, state.userId)
       }
     } else if (changed) {
-      const canPatch = store.patch !== undefined && !userChanged
-      write = canPatch
-        ? () => {
-            const set: Record<string, unknown> = {}
-            const unset: string[] = []
-            for (const key of changedKeys) {
-              if (Object.prototype.hasOwnProperty.call(tracker.target, key)) set[key] = tracker.target[key]
-              else unset.push(key)
-            }
-            return callStore('save the session', () => store.patch!(state.key, { set, unset }, expiresAt))
-          }
-        : () => callStore('save the session', () => store.set(state.key, record()))
+      if (store.patch !== undefined && !userChanged) {
+        if (sync) writeNow = () => sync.patch(state.key, changesOf(tracker.target, changedKeys), expiresAt)
+        else write = () => callStore('save the session', () => store.patch!(state.key, changesOf(tracker.target, changedKeys), expiresAt))
+      } else if (sync) writeNow = () => sync.set(state.key, this.#record(expiresAt))
+      else write = () => callStore('save the session', () => store.set(state.key, this.#record(expiresAt)))
     } else {
-      write = store.touch
-        ? () => callStore('touch the session', () => store.touch!(state.key, expiresAt))
-        : () => callStore('touch the session', () => store.set(state.key, record()))
+      operation = 'touch the session'
+      if (sync) writeNow = () => sync.touch(state.key, expiresAt)
+      else
+        write = store.touch
+          ? () => callStore('touch the session', () => store.touch!(state.key, expiresAt))
+          : () => callStore('touch the session', () => store.set(state.key, this.#record(expiresAt)))
     }
     return {
       write,
-      cookies: sendCookie ? [this.#cookie(state.cookieValue, expiresAt, now)] : [],
+      writeNow,
+      operation,
+      cookies: sendCookie ? [this.#cookie(state.cookieValue, expiresAt, now)] : NO_COOKIES,
       optional: !changed && !wasFresh,
       restore,
     }
+  }
+
+  /** The record a store keeps for this session. */
+  #record(expiresAt: number): SessionRecord {
+    const state = this.#state
+    const record: SessionRecord = { data: state.tracker.target, createdAt: state.createdAt, expiresAt }
+    if (state.userId !== undefined) record.userId = state.userId
+    return record
   }
 
   /** The sealed value as one cookie, or as `name.0..n` chunks when it would pass 4096 bytes. */
@@ -612,6 +647,23 @@ export function runCommit(session: Session<object>, work: Work): Promise<string[
   return runWork(contextOf(session as Session), work)
 }
 /**
+ * @internal The whole commit, synchronously, when nothing in it is async (a MemoryStore write,
+ * ready cookies, a context that can write): true when done. False: nothing was done; use runCommit.
+ */
+export function commitNow(session: Session<object>, work: Work): boolean {
+  const ctx = contextOf(session as Session)
+  if (work.write || typeof work.cookies === 'function' || ctx.readOnly || ctx.cookiesFirst) return false
+  try {
+    if (work.writeNow) writeNow(work)
+    if (work.cookies.length) ctx.apply(work.cookies)
+  } catch (error) {
+    work.restore()
+    if (work.optional && error instanceof SessionError && error.code === 'READ_ONLY') return true
+    throw error
+  }
+  return true
+}
+/**
  * @internal The commit as `writeHead` needs it: cookies applied now, synchronously; the store
  * write returned as a promise that `end` waits for.
  */
@@ -629,6 +681,14 @@ export function commitInHead(session: Session<object>, work: Work): Promise<void
   } catch (error) {
     work.restore()
     throw error
+  }
+  if (work.writeNow) {
+    try {
+      writeNow(work)
+    } catch (error) {
+      work.restore()
+      return Promise.reject(error)
+    }
   }
   const write = work.write
   return write

@@ -88,12 +88,12 @@ export class Tracker {
   // A value assigned into the session may hold proxies handed out by earlier reads
   // (`data.items = [...data.items, item]`); stores must get plain data, so they are replaced by
   // their targets, deeply. Walks only what was assigned.
-  #unwrap(value: unknown, seen: Set<object> = new Set()): unknown {
+  #unwrap(value: unknown, seen?: Set<object>): unknown {
     if (typeof value !== 'object' || value === null) return value
     const target = this.#targets?.get(value)
     if (target) return target
-    if (seen.has(value) || !isPlain(value)) return value
-    seen.add(value)
+    if (seen?.has(value) || !isPlain(value)) return value
+    ;(seen ??= new Set()).add(value) // made here, not as a default: most values assigned are primitives
     const record = value as Record<string, unknown>
     for (const key of Object.keys(record)) {
       const inner = record[key]

@@ -59,18 +59,24 @@ function copyNode(value: unknown, seen: object[], depth: number): unknown {
   return out
 }
 
-/** What {@link readNow} returns when the store cannot answer synchronously. */
-export const NOT_NOW = Symbol('not now')
+/** @internal A MemoryStore's own operations, without promises: what they would resolve to, done now. */
+export interface SyncStore {
+  get(id: string): SessionRecord | undefined
+  set(id: string, record: SessionRecord): void
+  patch(id: string, changes: SessionChanges, expiresAt: number): void
+  touch(id: string, expiresAt: number): void
+}
 
-let readNow_: (store: object, id: string) => SessionRecord | undefined | typeof NOT_NOW
+let syncOf: (store: object) => SyncStore | undefined
 
 /**
- * @internal What `store.get(id)` would resolve to, without a promise: the core's fast path for a
- * MemoryStore. NOT_NOW for any other store, and for a MemoryStore whose `get` was replaced (a
- * subclass, a spy), so such a `get` is always called.
+ * @internal The core's fast path: `store`'s operations without promises when it is a MemoryStore
+ * none of whose methods was replaced (by a subclass or a spy, whose own code must then run);
+ * undefined for any other store. Every await the core saves is a promise, a suspended frame and
+ * a microtask turn per request.
  */
-export function readNow(store: object, id: string): SessionRecord | undefined | typeof NOT_NOW {
-  return readNow_(store, id)
+export function syncStore(store: object): SyncStore | undefined {
+  return syncOf(store)
 }
 
 interface Entry {
@@ -113,14 +119,47 @@ export class MemoryStore implements SessionStore {
   }
 
   static {
-    readNow_ = (store, id) => (#entries in store && (store as MemoryStore).get === MemoryStore.prototype.get ? (store as MemoryStore).#read(id) : NOT_NOW)
+    const own = MemoryStore.prototype
+    syncOf = (store) =>
+      #entries in store &&
+      store.get === own.get &&
+      store.set === own.set &&
+      store.patch === own.patch &&
+      store.touch === own.touch &&
+      store.destroy === own.destroy
+        ? store.#sync
+        : undefined
+  }
+
+  // The writes below return false when the new expiry has passed: the session is destroyed instead.
+  readonly #sync: SyncStore = {
+    get: (id) => this.#get(id),
+    set: (id, record) => void (this.#set(id, record) || this.#remove(id)),
+    patch: (id, changes, expiresAt) => void (this.#patch(id, changes, expiresAt) || this.#remove(id)),
+    touch: (id, expiresAt) => void (this.#touch(id, expiresAt) || this.#remove(id)),
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
-    return this.#read(id)
+    return this.#get(id)
   }
 
-  #read(id: string): SessionRecord | undefined {
+  async set(id: string, record: SessionRecord): Promise<void> {
+    if (!this.#set(id, record)) return this.destroy(id)
+  }
+
+  async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {
+    if (!this.#patch(id, changes, expiresAt)) return this.destroy(id)
+  }
+
+  async touch(id: string, expiresAt: number): Promise<void> {
+    if (!this.#touch(id, expiresAt)) return this.destroy(id)
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.#remove(id)
+  }
+
+  #get(id: string): SessionRecord | undefined {
     const entry = this.#live(id)
     if (!entry) return undefined
     const record: SessionRecord = { data: copy(entry.data) as Record<string, unknown>, createdAt: entry.createdAt, expiresAt: entry.expiresAt }
@@ -128,8 +167,8 @@ export class MemoryStore implements SessionStore {
     return record
   }
 
-  async set(id: string, record: SessionRecord): Promise<void> {
-    if (record.expiresAt <= Date.now()) return this.destroy(id)
+  #set(id: string, record: SessionRecord): boolean {
+    if (record.expiresAt <= Date.now()) return false
     const previous = this.#entries.get(id)
     if (previous) {
       this.#unindex(id, previous.userId)
@@ -147,28 +186,30 @@ export class MemoryStore implements SessionStore {
       this.#remove(oldest)
     }
     this.#startSweeping()
+    return true
   }
 
-  async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {
+  #patch(id: string, changes: SessionChanges, expiresAt: number): boolean {
     const entry = this.#live(id)
-    if (!entry) return
-    if (expiresAt <= Date.now()) return this.destroy(id)
+    if (!entry) return true
+    if (expiresAt <= Date.now()) return false
     for (const key of Object.keys(changes.set)) {
-      Object.defineProperty(entry.data, key, { value: copy(changes.set[key]), writable: true, enumerable: true, configurable: true })
+      const value = copy(changes.set[key])
+      // A `__proto__` key stays an own key, never a prototype swap.
+      if (key === '__proto__') Object.defineProperty(entry.data, key, { value, writable: true, enumerable: true, configurable: true })
+      else entry.data[key] = value
     }
     for (const key of changes.unset) delete entry.data[key]
     entry.expiresAt = expiresAt
+    return true
   }
 
-  async touch(id: string, expiresAt: number): Promise<void> {
+  #touch(id: string, expiresAt: number): boolean {
     const entry = this.#live(id)
-    if (!entry) return
-    if (expiresAt <= Date.now()) return this.destroy(id)
+    if (!entry) return true
+    if (expiresAt <= Date.now()) return false
     entry.expiresAt = expiresAt
-  }
-
-  async destroy(id: string): Promise<void> {
-    this.#remove(id)
+    return true
   }
 
   async listUser(userId: string): Promise<SessionSummary[]> {
