@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import type { SessionChanges, SessionRecord, SessionStore, SessionSummary } from '../core/types.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -53,13 +54,18 @@ export interface RedisStoreOptions {
   operationTimeout?: number
 }
 
-/** The two things the store needs from any client: one command, and one MULTI on a single slot. */
+/** What node-redis takes with a command: the signal that drops it while still queued (v5 abortSignal, v4 signal). */
+interface CommandOptions {
+  readonly abortSignal: AbortSignal
+  readonly signal: AbortSignal
+}
+
+/** The one thing the store needs from any client: send one command (`key` routes it in a cluster). */
 interface Driver {
   readonly cluster: boolean
-  /** Sends one command; `key` routes it in a cluster. */
-  send(key: string, args: Arg[], signal: AbortSignal): Promise<unknown>
-  /** MULTI/EXEC in one round trip; outside a cluster the commands may name any keys. Rejects when one fails. */
-  transaction(key: string, commands: Arg[][], signal: AbortSignal): Promise<unknown[]>
+  /** Whether `send` honours `options` (node-redis): a command still queued when its signal aborts is dropped, never sent later. */
+  readonly abortable: boolean
+  send(key: string, args: string[], options: CommandOptions | undefined): Promise<unknown>
 }
 
 function isObject(value: unknown): value is Record<string, any> {
@@ -69,55 +75,21 @@ function isObject(value: unknown): value is Record<string, any> {
 function ioredisDriver(client: IoRedisLike): Driver {
   return {
     cluster: client.isCluster === true,
-    send: (_key, args) => client.call(...args.map(String)),
-    async transaction(_key, commands) {
-      const multi = client.multi()
-      for (const command of commands) multi.call(...command.map(String))
-      const replies = (await multi.exec()) as [Error | null, unknown][] | null
-      if (!replies) throw new Error('Redis transaction was aborted')
-      return replies.map(([error, reply]) => {
-        if (error) throw error
-        return reply
-      })
-    },
+    abortable: false,
+    send: (_key, args) => client.call(...args),
   }
 }
 
 function nodeRedisDriver(client: NodeRedisClientLike): Driver {
-  return {
-    cluster: false,
-    // abortSignal (v5) / signal (v4): a command still waiting for the connection is dropped at the timeout.
-    send: (_key, args, signal) => client.sendCommand(args.map(String), { abortSignal: signal, signal }),
-    async transaction(_key, commands) {
-      const multi = client.multi()
-      for (const command of commands) multi.addCommand(command.map(String))
-      return (await multi.exec()) as unknown[]
-    },
-  }
+  return { cluster: false, abortable: true, send: (_key, args, options) => client.sendCommand(args, options) }
 }
 
 function nodeRedisClusterDriver(client: NodeRedisClusterLike): Driver {
-  return {
-    cluster: true,
-    send: (key, args, signal) => client.sendCommand(key, false, args.map(String), { abortSignal: signal, signal }),
-    async transaction(key, commands) {
-      const multi = client.multi(key)
-      for (const command of commands) multi.addCommand(key, false, command.map(String))
-      return (await multi.exec()) as unknown[]
-    },
-  }
+  return { cluster: true, abortable: true, send: (key, args, options) => client.sendCommand(key, false, args, options) }
 }
 
 function nodeRedisSentinelDriver(client: NodeRedisSentinelLike): Driver {
-  return {
-    cluster: false,
-    send: (_key, args, signal) => client.sendCommand(false, args.map(String), { abortSignal: signal }),
-    async transaction(_key, commands) {
-      const multi = client.multi()
-      for (const command of commands) multi.addCommand(false, command.map(String))
-      return (await multi.exec()) as unknown[]
-    },
-  }
+  return { cluster: false, abortable: true, send: (_key, args, options) => client.sendCommand(false, args, options) }
 }
 
 function driverFor(client: unknown): Driver {
@@ -135,6 +107,117 @@ function driverFor(client: unknown): Driver {
   throw new TypeError(
     'RedisStore option client must be an ioredis Redis or Cluster, or a node-redis client, cluster or sentinel (createClient() / createCluster() / createSentinel())',
   )
+}
+
+// ---------------------------------------------------------------------------------------------
+// operationTimeout without a timer, a promise race or an AbortController per call: calls wait in
+// one list in start order (so in deadline order) with one timer for the oldest. For node-redis,
+// calls started within the same few milliseconds share one AbortSignal, aborted when the first of
+// them times out: a command of that group still queued in the client (disconnected, or the socket
+// backed up) is dropped then, so it can never be sent after the caller was told it failed. A
+// later call of the group whose command is still queued is dropped at most BUCKET_MS early.
+
+/** Longest span of call starts that share one AbortSignal (also at most a tenth of the timeout). */
+const BUCKET_MS = 20
+
+interface Bucket {
+  readonly controller: AbortController
+  readonly options: CommandOptions
+  /** performance.now() after which new calls open a new bucket. */
+  readonly until: number
+}
+
+/** One store call waiting for Redis. */
+class Call {
+  prev: Call | undefined = undefined
+  next: Call | undefined = undefined
+  done = false
+  constructor(
+    readonly deadline: number,
+    readonly bucket: Bucket | undefined,
+    readonly what: string,
+    readonly reject: (error: unknown) => void,
+  ) {}
+}
+
+class Deadlines {
+  #head: Call | undefined = undefined
+  #tail: Call | undefined = undefined
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined
+  #bucket: Bucket | undefined = undefined
+  readonly #bucketMs: number
+
+  constructor(
+    readonly ms: number,
+    readonly abortable: boolean,
+  ) {
+    this.#bucketMs = Math.min(BUCKET_MS, ms / 10)
+  }
+
+  /** Registers a call; it rejects with the timeout error at its deadline unless `finish` came first. */
+  start(what: string, reject: (error: unknown) => void): Call {
+    const now = performance.now()
+    let bucket: Bucket | undefined
+    if (this.abortable) {
+      bucket = this.#bucket
+      if (bucket === undefined || now >= bucket.until || bucket.controller.signal.aborted) bucket = this.#bucket = this.#newBucket(now)
+    }
+    const call = new Call(now + this.ms, bucket, what, reject)
+    const tail = this.#tail
+    if (tail === undefined) this.#head = call
+    else {
+      tail.next = call
+      call.prev = tail
+    }
+    this.#tail = call
+    if (this.#timer === undefined) this.#arm(call.deadline - now)
+    return call
+  }
+
+  /** Takes a call out of the list; false when it had already timed out (its answer is then ignored). */
+  finish(call: Call): boolean {
+    if (call.done) return false
+    call.done = true
+    const { prev, next } = call
+    if (prev === undefined) this.#head = next
+    else prev.next = next
+    if (next === undefined) this.#tail = prev
+    else next.prev = prev
+    call.prev = call.next = undefined
+    return true
+  }
+
+  error(what: string): Error {
+    return new Error(`The Redis operation timed out: no answer to ${what} within ${this.ms / 1000} s (operationTimeout)`)
+  }
+
+  #newBucket(now: number): Bucket {
+    const controller = new AbortController()
+    // Many commands listen on this signal at once: not a leak.
+    setMaxListeners(0, controller.signal)
+    const options = { abortSignal: controller.signal, signal: controller.signal }
+    return { controller, options, until: now + this.#bucketMs }
+  }
+
+  #arm(delay: number): void {
+    this.#timer = setTimeout(this.#expire, Math.max(1, Math.ceil(delay)))
+    // A pending command keeps the process alive through its client's socket, not through this timer.
+    this.#timer.unref?.()
+  }
+
+  readonly #expire = (): void => {
+    this.#timer = undefined
+    const now = performance.now()
+    let call = this.#head
+    while (call !== undefined && call.deadline <= now) {
+      this.finish(call)
+      // Abort first: the client drops the still-queued commands synchronously, before anything else can send them.
+      call.bucket?.controller.abort()
+      call.reject(this.error(call.what))
+      call = this.#head
+    }
+    if (call !== undefined) this.#arm(call.deadline - now)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,9 +265,31 @@ index(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return 1`)
 
 /**
- * KEYS[1] session, KEYS[2] (optional) index of the user the caller expects; ARGV id, expiresAt,
- * now, expected user, n, then n field/value pairs, then fields to delete. Nothing happens when the
- * session is gone (never recreates it). Returns nil when missing, else the session's user ('' for none).
+ * Replaces a whole session. KEYS[1] session, then the index to add it to when ARGV[4] is '1', then
+ * the index to drop it from when ARGV[5] is '1'; ARGV id, expiresAt, now, add, rem, then the
+ * hash's field/value pairs (meta fields included).
+ */
+const SET = new Script(`${INDEX_LUA}
+redis.call('DEL', KEYS[1])
+local i = 6
+while i <= #ARGV do
+  local j = math.min(i + 199, #ARGV)
+  redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
+  i = j + 1
+end
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+local k = 2
+if ARGV[4] == '1' then
+  index(KEYS[k], ARGV[1], ARGV[2], ARGV[3], 'add')
+  k = k + 1
+end
+if ARGV[5] == '1' then index(KEYS[k], ARGV[1], 0, ARGV[3], 'rem') end
+return 1`)
+
+/**
+ * KEYS[1] session, KEYS[2] (optional) index of the user the caller expects; ARGV id, expected
+ * user, expiresAt, now, n, then n field/value pairs, then fields to delete. Nothing happens when
+ * the session is gone (never recreates it). Returns nil when missing, else the session's user ('' for none).
  */
 const PATCH = new Script(`${INDEX_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
@@ -200,26 +305,26 @@ while i <= #ARGV do
   redis.call('HDEL', KEYS[1], unpack(ARGV, i, j))
   i = j + 1
 end
-redis.call('HSET', KEYS[1], E, ARGV[2])
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[1], E, ARGV[3])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 local user = redis.call('HGET', KEYS[1], U)
-if user and KEYS[2] and user == ARGV[4] then index(KEYS[2], ARGV[1], ARGV[2], ARGV[3], 'xx') end
+if user and KEYS[2] and user == ARGV[2] then index(KEYS[2], ARGV[1], ARGV[3], ARGV[4], 'xx') end
 return user or ''`)
 
-/** KEYS[1] session, KEYS[2] optional index; ARGV id, expiresAt, now, expected user. Same reply as PATCH. */
+/** KEYS[1] session, KEYS[2] optional index; ARGV id, expected user, expiresAt, now. Same reply as PATCH. */
 const TOUCH = new Script(`${INDEX_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-redis.call('HSET', KEYS[1], E, ARGV[2])
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[1], E, ARGV[3])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 local user = redis.call('HGET', KEYS[1], U)
-if user and KEYS[2] and user == ARGV[4] then index(KEYS[2], ARGV[1], ARGV[2], ARGV[3], 'xx') end
+if user and KEYS[2] and user == ARGV[2] then index(KEYS[2], ARGV[1], ARGV[3], ARGV[4], 'xx') end
 return user or ''`)
 
-/** KEYS[1] session, KEYS[2] optional index; ARGV id, now, expected user. Returns the user it had ('' for none). */
+/** KEYS[1] session, KEYS[2] optional index; ARGV id, expected user, now. Returns the user it had ('' for none). */
 const DESTROY = new Script(`${INDEX_LUA}
 local user = redis.call('HGET', KEYS[1], U)
 redis.call('DEL', KEYS[1])
-if user and KEYS[2] and user == ARGV[3] then index(KEYS[2], ARGV[1], 0, ARGV[2], 'rem') end
+if user and KEYS[2] and user == ARGV[2] then index(KEYS[2], ARGV[1], 0, ARGV[3], 'rem') end
 return user or ''`)
 
 /** KEYS[1] session; ARGV user. Deletes the session when it belongs to that user; 1 when it did. */
@@ -234,16 +339,12 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && /NOSCRIPT/i.test(error.message)
 }
 
-/** HGETALL's reply, whichever shape the client and protocol produce (flat array, Map or object). */
-function hashEntries(reply: unknown): [string, unknown][] {
+/** HGETALL's reply as a flat field/value array, whichever shape the client and protocol produce (flat array, Map or object). */
+function flatHash(reply: unknown): unknown[] {
+  if (Array.isArray(reply)) return reply
   if (reply === null || reply === undefined) return []
-  if (Array.isArray(reply)) {
-    const out: [string, unknown][] = []
-    for (let i = 0; i + 1 < reply.length; i += 2) out.push([String(reply[i]), reply[i + 1]])
-    return out
-  }
-  if (reply instanceof Map) return [...reply].map(([k, v]) => [String(k), v])
-  if (typeof reply === 'object') return Object.entries(reply)
+  if (reply instanceof Map) return [...reply].flat()
+  if (typeof reply === 'object') return Object.entries(reply).flat()
   throw new Error(`unexpected HGETALL reply: ${typeof reply}`)
 }
 
@@ -255,6 +356,39 @@ function defineKey(target: Record<string, unknown>, key: string, value: unknown)
   // otherwise (defineProperty on every field showed up in profiles).
   if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
   else target[key] = value
+}
+
+/** A session hash's reply as a record; undefined when it is missing, damaged, foreign or expired. */
+function parseHash(reply: unknown): SessionRecord | undefined {
+  const flat = flatHash(reply)
+  let createdAt: number | undefined
+  let expiresAt: number | undefined
+  let userId: string | undefined
+  const data: Record<string, unknown> = {}
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const raw = flat[i]
+    const field = typeof raw === 'string' ? raw : String(raw)
+    const value = text(flat[i + 1])
+    if (value === undefined) return undefined
+    if (field.charCodeAt(0) === 0) {
+      if (field.charCodeAt(1) !== 0) {
+        if (field === CREATED) createdAt = Number(value)
+        else if (field === EXPIRES) expiresAt = Number(value)
+        else if (field === USER) userId = value
+        continue
+      }
+    }
+    try {
+      defineKey(data, field.charCodeAt(0) === 0 ? field.slice(1) : field, JSON.parse(value))
+    } catch {
+      return undefined // not ours, or damaged: treated as missing, never thrown
+    }
+  }
+  if (createdAt === undefined || expiresAt === undefined || !Number.isFinite(createdAt) || !Number.isFinite(expiresAt)) return undefined
+  if (expiresAt <= Date.now()) return undefined
+  const record: SessionRecord = { data, createdAt, expiresAt }
+  if (userId !== undefined) record.userId = userId
+  return record
 }
 
 /** Remembers the user of recently read or written sessions, so a touch or patch can update the index in the same round trip. */
@@ -276,8 +410,9 @@ const USER_CACHE_SIZE = 10_000
 export class RedisStore implements SessionStore {
   readonly prefix: string
   readonly #driver: Driver
-  readonly #timeoutMs: number
-  readonly #users = new Map<string, string | null>()
+  readonly #deadlines: Deadlines
+  /** Users of recently read or written sessions; a session without a user has no entry. */
+  readonly #users = new Map<string, string>()
 
   constructor(options: RedisStoreOptions) {
     if (!isObject(options)) throw new TypeError('RedisStore options must be an object with a client')
@@ -291,7 +426,7 @@ export class RedisStore implements SessionStore {
       throw new TypeError(`RedisStore option operationTimeout must be a number of seconds > 0, got ${JSON.stringify(operationTimeout)}`)
     }
     this.prefix = prefix
-    this.#timeoutMs = operationTimeout * 1000
+    this.#deadlines = new Deadlines(operationTimeout * 1000, this.#driver.abortable)
   }
 
   /** The key of one session's hash. */
@@ -304,47 +439,55 @@ export class RedisStore implements SessionStore {
     return `${this.prefix}user:{${userId}}`
   }
 
-  async get(id: string): Promise<SessionRecord | undefined> {
-    const reply = await this.#send(this.sessionKey(id), ['HGETALL', this.sessionKey(id)], 'HGETALL')
-    const record = this.#parse(hashEntries(reply))
-    if (record) this.#remember(id, record.userId ?? null)
-    return record
+  get(id: string): Promise<SessionRecord | undefined> {
+    const key = this.sessionKey(id)
+    return this.#call(key, ['HGETALL', key], 'HGETALL', undefined, (reply) => {
+      const record = parseHash(reply)
+      if (record) this.#remember(id, record.userId)
+      return record
+    }) as Promise<SessionRecord | undefined>
   }
 
   async set(id: string, record: SessionRecord): Promise<void> {
     const now = Date.now()
     if (record.expiresAt <= now) return this.destroy(id)
     const key = this.sessionKey(id)
-    const hset: Arg[] = ['HSET', key, CREATED, record.createdAt, EXPIRES, record.expiresAt]
-    if (record.userId !== undefined) hset.push(USER, record.userId)
-    for (const name of Object.keys(record.data)) {
-      const json = JSON.stringify(record.data[name])
-      if (json !== undefined) hset.push(fieldOf(name), json)
-    }
-    const commands: Arg[][] = [['DEL', key], hset, ['PEXPIREAT', key, record.expiresAt]]
+    const expiresAt = String(record.expiresAt)
     // Index changes: add to the new user's, drop from the previous user's when it changed.
     const previous = this.#users.get(id)
-    const indexOps: Arg[][] = []
-    if (record.userId !== undefined) indexOps.push([this.userKey(record.userId), id, record.expiresAt, now, 'add'])
-    if (previous && previous !== record.userId) indexOps.push([this.userKey(previous), id, 0, now, 'rem'])
-    this.#remember(id, record.userId ?? null)
-
-    if (!this.#driver.cluster) {
-      // One MULTI: the session and its index entries change together.
-      for (const [indexKey, ...args] of indexOps) commands.push(['EVAL', INDEX.lua, 1, indexKey!, ...args])
-      await this.#transaction(key, commands, 'MULTI')
+    const add = record.userId !== undefined ? this.userKey(record.userId) : undefined
+    const rem = previous && previous !== record.userId ? this.userKey(previous) : undefined
+    this.#remember(id, record.userId)
+    // Outside a cluster the index keys ride in the same script: the session and its index entries change together.
+    const inline = !this.#driver.cluster
+    const args = ['EVALSHA', SET.sha, '1', key]
+    if (inline) {
+      if (add !== undefined) args.push(add)
+      if (rem !== undefined) args.push(rem)
+      args[2] = String(args.length - 3)
+    }
+    args.push(id, expiresAt, String(now), inline && add !== undefined ? '1' : '', inline && rem !== undefined ? '1' : '')
+    args.push(CREATED, String(record.createdAt), EXPIRES, expiresAt)
+    if (record.userId !== undefined) args.push(USER, record.userId)
+    for (const name of Object.keys(record.data)) {
+      const json = JSON.stringify(record.data[name])
+      if (json !== undefined) args.push(fieldOf(name), json)
+    }
+    const written = this.#call(key, args, 'EVALSHA', SET)
+    if (inline || (add === undefined && rem === undefined)) {
+      await written
       return
     }
     // Cluster: the index lives in another slot; its updates go out at the same time, as their own commands.
-    await Promise.all([
-      this.#transaction(key, commands, 'MULTI'),
-      ...indexOps.map(([indexKey, ...args]) => this.#script(INDEX, [indexKey as string], args)),
-    ])
+    const updates: Promise<unknown>[] = [written]
+    if (add !== undefined) updates.push(this.#index(add, id, expiresAt, now, 'add'))
+    if (rem !== undefined) updates.push(this.#index(rem, id, '0', now, 'rem'))
+    await Promise.all(updates)
   }
 
   async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {
     const now = Date.now()
-    const pairs: Arg[] = []
+    const pairs: string[] = []
     const unset: string[] = []
     for (const name of Object.keys(changes.set)) {
       const json = JSON.stringify(changes.set[name])
@@ -352,29 +495,31 @@ export class RedisStore implements SessionStore {
       else pairs.push(fieldOf(name), json)
     }
     for (const name of changes.unset) unset.push(fieldOf(name))
-    await this.#withIndex(id, now, 'xx', (keys, expected) =>
-      this.#script(PATCH, keys, [id, expiresAt, now, expected, pairs.length / 2, ...pairs, ...unset]),
-      expiresAt,
-    )
+    const score = String(expiresAt)
+    await this.#withIndex(id, now, 'xx', score, PATCH, [score, String(now), String(pairs.length / 2), ...pairs, ...unset])
   }
 
   async touch(id: string, expiresAt: number): Promise<void> {
     const now = Date.now()
-    await this.#withIndex(id, now, 'xx', (keys, expected) => this.#script(TOUCH, keys, [id, expiresAt, now, expected]), expiresAt)
+    const score = String(expiresAt)
+    await this.#withIndex(id, now, 'xx', score, TOUCH, [score, String(now)])
   }
 
   async destroy(id: string): Promise<void> {
     const now = Date.now()
-    await this.#withIndex(id, now, 'rem', (keys, expected) => this.#script(DESTROY, keys, [id, now, expected]), 0)
+    await this.#withIndex(id, now, 'rem', '0', DESTROY, [String(now)])
     this.#users.delete(id)
   }
 
   async listUser(userId: string): Promise<SessionSummary[]> {
     const now = Date.now()
     const indexKey = this.userKey(userId)
-    const ids = ((await this.#send(indexKey, ['ZRANGEBYSCORE', indexKey, `(${now}`, '+inf'], 'ZRANGEBYSCORE')) as unknown[]).map(String)
+    const ids = ((await this.#call(indexKey, ['ZRANGEBYSCORE', indexKey, `(${now}`, '+inf'], 'ZRANGEBYSCORE', undefined)) as unknown[]).map(String)
     const metas = await Promise.all(
-      ids.map((id) => this.#send(this.sessionKey(id), ['HMGET', this.sessionKey(id), CREATED, EXPIRES, USER], 'HMGET') as Promise<unknown[]>),
+      ids.map((id) => {
+        const key = this.sessionKey(id)
+        return this.#call(key, ['HMGET', key, CREATED, EXPIRES, USER], 'HMGET', undefined) as Promise<unknown[]>
+      }),
     )
     const out: SessionSummary[] = []
     const stale: string[] = []
@@ -385,124 +530,114 @@ export class RedisStore implements SessionStore {
       if (c === undefined || e === undefined || u !== userId || !Number.isFinite(createdAt) || !(expiresAt > now)) stale.push(id)
       else out.push({ id, createdAt: new Date(createdAt), expiresAt: new Date(expiresAt) })
     })
-    if (stale.length) await this.#send(indexKey, ['ZREM', indexKey, ...stale], 'ZREM')
+    if (stale.length) await this.#call(indexKey, ['ZREM', indexKey, ...stale], 'ZREM', undefined)
     return out
   }
 
   async revokeUser(userId: string, except?: string): Promise<number> {
     const indexKey = this.userKey(userId)
-    const ids = ((await this.#send(indexKey, ['ZRANGE', indexKey, 0, -1], 'ZRANGE')) as unknown[]).map(String).filter((id) => id !== except)
+    const ids = ((await this.#call(indexKey, ['ZRANGE', indexKey, '0', '-1'], 'ZRANGE', undefined)) as unknown[])
+      .map(String)
+      .filter((id) => id !== except)
     if (!ids.length) return 0
-    const results = await Promise.all(ids.map((id) => this.#script(REVOKE, [this.sessionKey(id)], [userId])))
+    const results = await Promise.all(
+      ids.map((id) => {
+        const key = this.sessionKey(id)
+        return this.#call(key, ['EVALSHA', REVOKE.sha, '1', key, userId], 'EVALSHA', REVOKE)
+      }),
+    )
     for (const id of ids) this.#users.delete(id)
-    await this.#send(indexKey, ['ZREM', indexKey, ...ids], 'ZREM')
+    await this.#call(indexKey, ['ZREM', indexKey, ...ids], 'ZREM', undefined)
     return results.reduce<number>((sum, n) => sum + (Number(n) === 1 ? 1 : 0), 0)
   }
 
   // -------------------------------------------------------------------------------------------
 
-  #parse(entries: [string, unknown][]): SessionRecord | undefined {
-    let createdAt: number | undefined
-    let expiresAt: number | undefined
-    let userId: string | undefined
-    const data: Record<string, unknown> = {}
-    for (const [field, raw] of entries) {
-      const value = text(raw)
-      if (value === undefined) return undefined
-      if (field.startsWith(NUL) && !field.startsWith(NUL + NUL)) {
-        if (field === CREATED) createdAt = Number(value)
-        else if (field === EXPIRES) expiresAt = Number(value)
-        else if (field === USER) userId = value
-        continue
-      }
-      try {
-        defineKey(data, field.startsWith(NUL) ? field.slice(1) : field, JSON.parse(value))
-      } catch {
-        return undefined // not ours, or damaged: treated as missing, never thrown
-      }
-    }
-    if (createdAt === undefined || expiresAt === undefined || !Number.isFinite(createdAt) || !Number.isFinite(expiresAt)) return undefined
-    if (expiresAt <= Date.now()) return undefined
-    const record: SessionRecord = { data, createdAt, expiresAt }
-    if (userId !== undefined) record.userId = userId
-    return record
-  }
-
   /**
-   * Runs a session script, keeping the user index in step. Outside a cluster the index key rides
-   * in the same script (when the session's user is known from a recent read or write); in a
-   * cluster the index update goes out at the same time as its own command. When the session turns
-   * out to belong to another user than expected, that user's index is fixed with one more command.
+   * Runs a session script (ARGV id, expected user, ...rest), keeping the user index in step.
+   * Outside a cluster the index key rides in the same script (when the session's user is known
+   * from a recent read or write); in a cluster the index update goes out at the same time as its
+   * own command. When the session turns out to belong to another user than expected, that user's
+   * index is fixed with one more command.
    */
-  async #withIndex(
-    id: string,
-    now: number,
-    mode: 'xx' | 'rem',
-    run: (keys: string[], expected: string) => Promise<unknown>,
-    score: number,
-  ): Promise<void> {
+  async #withIndex(id: string, now: number, mode: 'xx' | 'rem', score: string, script: Script, rest: string[]): Promise<void> {
     const key = this.sessionKey(id)
     const expected = this.#users.get(id) ?? undefined
     let reply: unknown
     if (expected === undefined) {
-      reply = await run([key], '')
+      reply = await this.#call(key, ['EVALSHA', script.sha, '1', key, id, '', ...rest], 'EVALSHA', script)
     } else if (!this.#driver.cluster) {
-      reply = await run([key, this.userKey(expected)], expected)
+      reply = await this.#call(key, ['EVALSHA', script.sha, '2', key, this.userKey(expected), id, expected, ...rest], 'EVALSHA', script)
     } else {
-      ;[reply] = await Promise.all([run([key], expected), this.#script(INDEX, [this.userKey(expected)], [id, score, now, mode])])
+      ;[reply] = await Promise.all([
+        this.#call(key, ['EVALSHA', script.sha, '1', key, id, expected, ...rest], 'EVALSHA', script),
+        this.#index(this.userKey(expected), id, score, now, mode),
+      ])
     }
     const actual = text(reply)
     if (actual && actual !== expected) {
       this.#remember(id, actual)
-      await this.#script(INDEX, [this.userKey(actual)], [id, score, now, mode])
+      await this.#index(this.userKey(actual), id, score, now, mode)
     }
   }
 
-  #remember(id: string, userId: string | null): void {
+  #index(indexKey: string, id: string, score: string, now: number, mode: 'add' | 'xx' | 'rem'): Promise<unknown> {
+    return this.#call(indexKey, ['EVALSHA', INDEX.sha, '1', indexKey, id, score, String(now), mode], 'EVALSHA', INDEX)
+  }
+
+  #remember(id: string, userId: string | undefined): void {
+    if (userId === undefined) {
+      if (this.#users.size) this.#users.delete(id)
+      return
+    }
     if (this.#users.get(id) === userId) return // already known: skip the re-insert on every read
     this.#users.delete(id)
     this.#users.set(id, userId)
     if (this.#users.size > USER_CACHE_SIZE) this.#users.delete(this.#users.keys().next().value as string)
   }
 
-  /** EVALSHA, falling back to EVAL once when the server does not know the script yet. */
-  #script(script: Script, keys: string[], args: Arg[]): Promise<unknown> {
-    return this.#timed('EVALSHA', async (signal) => {
-      const tail: Arg[] = [keys.length, ...keys, ...args]
-      try {
-        return await this.#driver.send(keys[0]!, ['EVALSHA', script.sha, ...tail], signal)
-      } catch (error) {
-        if (!isNoScript(error)) throw error
-        return this.#driver.send(keys[0]!, ['EVAL', script.lua, ...tail], signal)
+  /**
+   * Sends one command, rejecting after operationTimeout (a late answer is ignored, never
+   * unhandled). `args` is an EVALSHA of `script`: when the server does not know the script yet,
+   * it is sent once more as EVAL. `map`, when given, turns the reply into the result (a throw rejects).
+   */
+  #call(key: string, args: string[], what: string, script: Script | undefined, map?: (reply: unknown) => unknown): Promise<unknown> {
+    const driver = this.#driver
+    const deadlines = this.#deadlines
+    return new Promise((resolve, reject) => {
+      const call = deadlines.start(what, reject)
+      const options = call.bucket?.options
+      const onValue = (value: unknown): void => {
+        if (!deadlines.finish(call)) return
+        if (map === undefined) return resolve(value)
+        try {
+          resolve(map(value))
+        } catch (error) {
+          reject(error)
+        }
       }
+      const onError = (error: unknown): void => {
+        if (call.done) return
+        if (script !== undefined && isNoScript(error)) {
+          const again = args.slice()
+          again[0] = 'EVAL'
+          again[1] = script.lua
+          script = undefined
+          send(again)
+          return
+        }
+        deadlines.finish(call)
+        // Dropped from the client's queue because its signal was aborted: that is the timeout.
+        reject(options?.abortSignal.aborted ? deadlines.error(what) : error)
+      }
+      const send = (command: string[]): void => {
+        try {
+          driver.send(key, command, options).then(onValue, onError)
+        } catch (error) {
+          onError(error)
+        }
+      }
+      send(args)
     })
-  }
-
-  #send(key: string, args: Arg[], what: string): Promise<unknown> {
-    return this.#timed(what, (signal) => this.#driver.send(key, args, signal))
-  }
-
-  #transaction(key: string, commands: Arg[][], what: string): Promise<unknown[]> {
-    return this.#timed(what, (signal) => this.#driver.transaction(key, commands, signal))
-  }
-
-  /** Races one client call against operationTimeout; a late answer is ignored, never unhandled. */
-  #timed<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController()
-    let work: Promise<T>
-    try {
-      work = Promise.resolve(run(controller.signal))
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    work.catch(() => {})
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort()
-        reject(new Error(`The Redis operation timed out: no answer to ${what} within ${this.#timeoutMs / 1000} s (operationTimeout)`))
-      }, this.#timeoutMs)
-    })
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
   }
 }
