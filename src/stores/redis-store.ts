@@ -49,7 +49,10 @@ export interface RedisStoreOptions {
   prefix?: string
   /**
    * Seconds to wait for each Redis command. Past it the operation rejects (the core answers with
-   * a `SessionError` `STORE_ERROR`) instead of waiting for a reconnect. @default 2
+   * a `SessionError` `STORE_ERROR`) instead of waiting for a reconnect. With node-redis, a command
+   * still queued in the client by then (while disconnected) is dropped, so a write reported as
+   * failed is never sent later; ioredis has no way to drop a queued command (use
+   * `enableOfflineQueue: false`). @default 2
    */
   operationTimeout?: number
 }
@@ -119,6 +122,8 @@ function driverFor(client: unknown): Driver {
 
 /** Longest span of call starts that share one AbortSignal (also at most a tenth of the timeout). */
 const BUCKET_MS = 20
+
+const MAX_DELAY_MS = 2 ** 31 - 1
 
 interface Bucket {
   readonly controller: AbortController
@@ -200,7 +205,8 @@ class Deadlines {
   }
 
   #arm(delay: number): void {
-    this.#timer = setTimeout(this.#expire, Math.max(1, Math.ceil(delay)))
+    // Past 2^31 - 1 ms setTimeout would fire at once: wait the longest it can, then look again.
+    this.#timer = setTimeout(this.#expire, Math.min(MAX_DELAY_MS, Math.max(1, Math.ceil(delay))))
     // A pending command keeps the process alive through its client's socket, not through this timer.
     this.#timer.unref?.()
   }

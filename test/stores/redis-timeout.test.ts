@@ -98,6 +98,25 @@ describe('RedisStore operationTimeout', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(95)
   })
 
+  it('takes an operationTimeout longer than setTimeout can wait (2^31 - 1 ms) without timing out early', async () => {
+    const client = silentNodeRedis()
+    const store = new RedisStore({ client, operationTimeout: 3_000_000 })
+    const warnings: Error[] = []
+    const onWarning = (w: Error) => warnings.push(w)
+    process.on('warning', onWarning)
+    try {
+      let settled = false
+      const pending = store.get('longsession0000001').finally(() => (settled = true))
+      await sleep(50)
+      expect(settled).toBe(false)
+      client.sent[0]!.answer(null)
+      await expect(pending).resolves.toBeUndefined()
+      expect(warnings.filter((w) => w.name === 'TimeoutOverflowWarning')).toEqual([])
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
   it('falls back to EVAL on NOSCRIPT within the same deadline', async () => {
     const client = silentNodeRedis()
     const store = new RedisStore({ client, operationTimeout: 1 })
