@@ -311,7 +311,7 @@ function writeNow(work: Work): void {
 }
 
 /** The top-level keys a commit changed, as a store's `patch` takes them. */
-function changesOf(data: Record<string, unknown>, keys: readonly string[]): SessionChanges {
+function changesOf(data: Record<string, unknown>, keys: Iterable<string>): SessionChanges {
   const set: Record<string, unknown> = {}
   const unset: string[] = []
   for (const key of keys) {
@@ -495,55 +495,65 @@ export class Session<Data extends object = Record<string, unknown>> {
     return work
   }
 
-  /** What restores the state if a commit fails: taken only once there is work (a read must not pay for the copy). */
-  #snapshot(): () => void {
+  /**
+   * What restores the state if a commit fails: taken only once there is work (a read must not
+   * pay for the copy). `changes`: the tracker's changes, given back to it on failure.
+   */
+  #snapshot(changes: Iterable<string>): () => void {
     const state = this.#state
-    const tracker = state.tracker
     const saved = { ...state } // oldKeys is replaced, never mutated: sharing it is safe
-    const savedChanged = tracker.changedKeys()
     return () => {
       Object.assign(state, saved)
-      for (const key of savedChanged) tracker.markChanged(key)
+      for (const key of changes) state.tracker.markChanged(key)
     }
   }
 
+  // The decision alone, without closures: the work itself is built by #destroyWork and
+  // #saveWork, so a request with nothing to commit (a read) allocates nothing here.
   #decide(): Work | undefined {
     const { config } = this.#engine
     const state = this.#state
-    const store = config.store as SessionStore
     const tracker = state.tracker
     const now = Date.now()
-
-    if (state.destroyed) {
-      if (state.destroyCommitted) return undefined
-      const restore = this.#snapshot()
-      const keys = config.stateless ? [] : [...state.oldKeys, ...(state.stored ? [state.key] : [])]
-      const names = new Set([config.name, ...state.cookiesReceived])
-      const sendClear = state.stored || state.cookiesReceived.length > 0 || state.regenerated
-      state.destroyCommitted = true
-      state.stored = false
-      state.oldKeys = NONE
-      return {
-        write: keys.length ? () => callStore('destroy the session', async () => void (await Promise.all(keys.map((key) => store.destroy(key))))) : undefined,
-        writeNow: undefined,
-        operation: 'destroy the session',
-        cookies: sendClear ? this.#clear([...names], now) : NO_COOKIES,
-        optional: false,
-        restore,
-      }
-    }
-
+    if (state.destroyed) return state.destroyCommitted ? undefined : this.#destroyWork(now)
     const changed = tracker.hasChanges || state.userChanged
     const fresh = !state.stored
     if (fresh && !state.regenerated && isEmpty(tracker.target) && state.userId === undefined) return undefined
     const due = state.touchRequested || state.reseal || this.#expiryFrom(now) - state.expiresAt >= config.touchAfter
     if (!fresh && !changed && !due) return undefined
     if (config.stateless && !fresh && !changed && !config.rolling && !state.reseal) return undefined
-    const restore = this.#snapshot()
+    return this.#saveWork(now, fresh, changed, due)
+  }
 
+  #destroyWork(now: number): Work {
+    const { config } = this.#engine
+    const state = this.#state
+    const store = config.store as SessionStore
+    const restore = this.#snapshot(state.tracker.changedKeys())
+    const keys = config.stateless ? [] : [...state.oldKeys, ...(state.stored ? [state.key] : [])]
+    const names = new Set([config.name, ...state.cookiesReceived])
+    const sendClear = state.stored || state.cookiesReceived.length > 0 || state.regenerated
+    state.destroyCommitted = true
+    state.stored = false
+    state.oldKeys = NONE
+    return {
+      write: keys.length ? () => callStore('destroy the session', async () => void (await Promise.all(keys.map((key) => store.destroy(key))))) : undefined,
+      writeNow: undefined,
+      operation: 'destroy the session',
+      cookies: sendClear ? this.#clear([...names], now) : NO_COOKIES,
+      optional: false,
+      restore,
+    }
+  }
+
+  #saveWork(now: number, fresh: boolean, changed: boolean, due: boolean): Work {
+    const { config } = this.#engine
+    const state = this.#state
+    const store = config.store as SessionStore
+    const tracker = state.tracker
     const expiresAt = fresh || due ? this.#expiryFrom(now) : state.expiresAt
-    const changedKeys = tracker.changedKeys()
-    const wasFresh = fresh
+    const changedKeys = tracker.takeChanges()
+    const restore = this.#snapshot(changedKeys)
     const oldKeys = state.oldKeys
     const userChanged = state.userChanged
     state.stored = true
@@ -553,8 +563,8 @@ export class Session<Data extends object = Record<string, unknown>> {
     state.reseal = false
     state.userChanged = false
     state.oldKeys = NONE
-    tracker.clearChanges()
-    const sendCookie = wasFresh || (due && config.rolling)
+    const sendCookie = fresh || (due && config.rolling)
+    const optional = !changed && !fresh
 
     if (config.stateless) {
       const statelessStore = config.store as StatelessStore
@@ -571,7 +581,7 @@ export class Session<Data extends object = Record<string, unknown>> {
           state.cookieValue = value
           return this.#chunks(value, expiresAt, now, received)
         },
-        optional: !changed && !wasFresh,
+        optional,
         restore,
       }
     }
@@ -581,7 +591,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     let write: (() => Promise<void>) | undefined
     let writeNow: (() => void) | undefined
     let operation = 'save the session'
-    if (wasFresh) {
+    if (fresh) {
       write = async () => {
         // Checklist 20: the old record goes before (never after) the new one is written.
         if (oldKeys.length) await callStore('destroy the old session', () => Promise.all(oldKeys.map((key) => store.destroy(key))))
@@ -607,7 +617,7 @@ export class Session<Data extends object = Record<string, unknown>> {
       writeNow,
       operation,
       cookies: sendCookie ? [this.#cookie(state.cookieValue, expiresAt, now)] : NO_COOKIES,
-      optional: !changed && !wasFresh,
+      optional,
       restore,
     }
   }

@@ -20,6 +20,8 @@ interface Holder {
   tracker: Tracker
 }
 
+const NO_CHANGES: ReadonlySet<string> = new Set()
+
 /** Tracks writes to `target`, a record owned by one session. */
 export class Tracker {
   // Top-level keys written or deleted since the last commit; made on first write (most requests
@@ -62,14 +64,21 @@ export class Tracker {
     return this.#changed === undefined ? [] : [...this.#changed]
   }
 
+  /** The changes since the last commit, handed over (not copied): the tracker starts afresh. */
+  takeChanges(): ReadonlySet<string> {
+    const changed = this.#changed ?? NO_CHANGES
+    this.#changed = undefined
+    return changed
+  }
+
   /** Counts `key` as changed. */
   markChanged(key: string): void {
     ;(this.#changed ??= new Set()).add(key)
   }
 
-  /** Forgets every change (after a commit, or a destroy). */
+  /** Forgets every change (after a destroy). */
   clearChanges(): void {
-    this.#changed?.clear()
+    this.#changed = undefined // dropped, not cleared: clear() allocates a new table
   }
 
   /** The plain data behind the proxies, as stores must receive it. */

@@ -17,6 +17,8 @@ const NOT_PLAIN = Symbol('not plain')
 const MAX_NODES = 256
 const MAX_DEPTH = 32
 
+const hasOwn = Object.prototype.hasOwnProperty
+
 function copy(value: unknown): unknown {
   const seen: object[] = []
   const out = copyNode(value, seen, 0)
@@ -49,7 +51,10 @@ function copyNode(value: unknown, seen: object[], depth: number): unknown {
   if (proto !== Object.prototype && proto !== null) return NOT_PLAIN
   const record = value as Record<string, unknown>
   const out: Record<string, unknown> = {}
-  for (const key of Object.keys(record)) {
+  // for-in, not Object.keys(): the same own keys in the same order (the prototype is checked
+  // above; inherited ones are skipped), without a keys array per object.
+  for (const key in record) {
+    if (!hasOwn.call(record, key)) continue
     const inner = copyNode(record[key], seen, depth + 1) // a getter runs, as it does for structuredClone
     if (inner === NOT_PLAIN) return NOT_PLAIN
     // An own `__proto__` key stays a key (as structuredClone keeps it), never a prototype swap.

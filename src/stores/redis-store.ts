@@ -294,11 +294,13 @@ return 1`)
 
 /**
  * KEYS[1] session, KEYS[2] (optional) index of the user the caller expects; ARGV id, expected
- * user, expiresAt, now, n, then n field/value pairs, then fields to delete. Nothing happens when
- * the session is gone (never recreates it). Returns nil when missing, else the session's user ('' for none).
+ * user, expiresAt, now, n, then n field/value pairs (the expiry field among them), then fields to
+ * delete. Nothing happens when the session is gone, or is no session of ours (no expiry field):
+ * it never recreates one. Returns nil when missing, else the session's user ('' for none).
  */
 const PATCH = new Script(`${INDEX_LUA}
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local meta = redis.call('HMGET', KEYS[1], E, U)
+if not meta[1] then return false end
 local last = 5 + 2 * tonumber(ARGV[5])
 local i = 6
 while i <= last do
@@ -311,18 +313,18 @@ while i <= #ARGV do
   redis.call('HDEL', KEYS[1], unpack(ARGV, i, j))
   i = j + 1
 end
-redis.call('HSET', KEYS[1], E, ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-local user = redis.call('HGET', KEYS[1], U)
+local user = meta[2]
 if user and KEYS[2] and user == ARGV[2] then index(KEYS[2], ARGV[1], ARGV[3], ARGV[4], 'xx') end
 return user or ''`)
 
 /** KEYS[1] session, KEYS[2] optional index; ARGV id, expected user, expiresAt, now. Same reply as PATCH. */
 const TOUCH = new Script(`${INDEX_LUA}
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local meta = redis.call('HMGET', KEYS[1], E, U)
+if not meta[1] then return false end
 redis.call('HSET', KEYS[1], E, ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-local user = redis.call('HGET', KEYS[1], U)
+local user = meta[2]
 if user and KEYS[2] and user == ARGV[2] then index(KEYS[2], ARGV[1], ARGV[3], ARGV[4], 'xx') end
 return user or ''`)
 
@@ -493,7 +495,8 @@ export class RedisStore implements SessionStore {
 
   async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {
     const now = Date.now()
-    const pairs: string[] = []
+    const score = String(expiresAt)
+    const pairs: string[] = [EXPIRES, score]
     const unset: string[] = []
     for (const name of Object.keys(changes.set)) {
       const json = JSON.stringify(changes.set[name])
@@ -501,7 +504,6 @@ export class RedisStore implements SessionStore {
       else pairs.push(fieldOf(name), json)
     }
     for (const name of changes.unset) unset.push(fieldOf(name))
-    const score = String(expiresAt)
     await this.#withIndex(id, now, 'xx', score, PATCH, [score, String(now), String(pairs.length / 2), ...pairs, ...unset])
   }
 

@@ -126,13 +126,12 @@ describe('RedisStore layout', () => {
       // One round trip: a single EVALSHA from the store's connection.
       expect(fromClient.map((c) => c.args[0]!.toLowerCase()), `client ${clientId}`).toEqual(['evalsha'])
       expect(fromClient[0]!.args.join(' ')).not.toContain(big)
-      // Inside the script: only the changed field is written and the removed one deleted.
+      // Inside the script: the changed field and the expiry written in one HSET, the removed one deleted.
       const writes = window.filter((c) => c.source === 'lua' && ['hset', 'hdel'].includes(c.args[0]!.toLowerCase()))
       // (MONITOR prints the NUL of the meta field as the four characters \x00.)
       expect(writes.map((c) => [c.args[0]!.toLowerCase(), ...c.args.slice(1)])).toEqual([
-        ['hset', key, 'counter', '2'],
+        ['hset', key, '\\x00e', String(now + 120_000), 'counter', '2'],
         ['hdel', key, 'gone'],
-        ['hset', key, '\\x00e', String(now + 120_000)],
       ])
 
       const after = await io.hgetall(key)
