@@ -45,6 +45,8 @@ interface State {
   reseal: boolean
   /** Names of session cookies the request carried (the name, or its chunks). */
   cookiesReceived: readonly string[]
+  /** The app's own commit() failed (it saw the error): autoCommit does not retry behind its back. */
+  commitFailed: boolean
 }
 
 /** The work one commit does, decided synchronously so autoCommit can set headers in `writeHead`. */
@@ -167,6 +169,7 @@ function newState(
     touchRequested: false,
     reseal,
     cookiesReceived,
+    commitFailed: false,
   }
 }
 
@@ -335,7 +338,9 @@ export class Session<Data extends object = Record<string, unknown>> {
   readonly #state: State
 
   static {
-    prepare = (session) => session.#prepare()
+    // autoCommit's entry: after a failed commit() the app caught (and answered as it chose), the
+    // end of the response must not retry it and turn that answer into a 500.
+    prepare = (session) => (session.#state.commitFailed ? undefined : session.#prepare())
     contextOf = (session) => session.#ctx
     dataOf = (session) => session.#state.tracker.target
   }
@@ -382,8 +387,16 @@ export class Session<Data extends object = Record<string, unknown>> {
    * the `Set-Cookie` values it produced: none when nothing needed sending.
    */
   async commit(): Promise<string[]> {
+    const state = this.#state
+    state.commitFailed = false
     const work = this.#prepare()
-    return work ? runWork(this.#ctx, work) : []
+    if (!work) return []
+    try {
+      return await runWork(this.#ctx, work)
+    } catch (error) {
+      state.commitFailed = true
+      throw error
+    }
   }
 
   /** New id, same data; the old id stops working at the next commit. Call it at every login. */

@@ -14,10 +14,18 @@ function isPlain(value: object): boolean {
 /** What a Tracker calls before any write: the owner decides whether writes are still allowed. */
 export type Guard<Owner> = (owner: Owner) => void
 
-// The root proxy's target: a plain object (so the proxy's prototype stays Object.prototype, as
-// with an empty `{}`) that carries the tracker, so one handler object serves every session.
-interface Holder {
-  tracker: Tracker
+const INSPECT = Symbol.for('nodejs.util.inspect.custom')
+
+// The root proxy's target: it carries the tracker, so one handler object serves every session.
+// The proxy reports the data's prototype, not this class's (the `getPrototypeOf` trap).
+class Holder {
+  constructor(readonly tracker: Tracker) {}
+
+  // util.inspect (console.log) formats a proxy's target without running its traps, which would
+  // print this holder; it calls this with `this` = the proxy, so the spread reads the data.
+  [INSPECT](): object {
+    return { ...this }
+  }
 }
 
 const NO_CHANGES: ReadonlySet<string> = new Set()
@@ -47,7 +55,7 @@ export class Tracker {
 
   /** The tracking proxy over the data, made on first access. */
   get proxy(): Data {
-    return (this.#proxy ??= new Proxy({ tracker: this } as Holder, Tracker.#rootHandler) as unknown as Data)
+    return (this.#proxy ??= new Proxy(new Holder(this), Tracker.#rootHandler) as unknown as Data)
   }
 
   #guard(): void {
@@ -145,6 +153,7 @@ export class Tracker {
       return Reflect.deleteProperty(tracker.#target, key)
     },
     has: ({ tracker }, key) => Reflect.has(tracker.#target, key),
+    getPrototypeOf: ({ tracker }) => Reflect.getPrototypeOf(tracker.#target),
     ownKeys: ({ tracker }) => Reflect.ownKeys(tracker.#target),
     getOwnPropertyDescriptor({ tracker }, key) {
       const descriptor = Reflect.getOwnPropertyDescriptor(tracker.#target, key)

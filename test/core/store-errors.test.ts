@@ -253,4 +253,42 @@ describe('a failing store on plain node:http with sessions.get(req, res)', () =>
     store.recover()
     expect((await store.inner.get(jar.cookies.get('sid')!))?.data).toEqual({ n: 1 })
   })
+
+  it('leaves the answer to the app when it caught a failed commit(); a second commit() retries', async () => {
+    const store = new FlakyStore()
+    const sessions = createSessions<AnyData>({ store })
+    const server = await serve(async (req, res) => {
+      const session = await sessions.get(nodeReq(req), res)
+      session.data.n = ((session.data.n as number | undefined) ?? 0) + 1
+      try {
+        await session.commit()
+      } catch (error) {
+        if (req.url?.includes('retry')) {
+          store.recover()
+          await session.commit() // the same changes, written now
+          res.end(`retried ${String(session.data.n)}`)
+          return
+        }
+        res.statusCode = 503
+        res.end(`try again later (${(error as SessionError).code})`)
+        return
+      }
+      res.end(String(session.data.n))
+    })
+    running.push(server)
+    const jar = new Jar()
+    expect(await (await jar.fetch(server.url)).text()).toBe('1')
+
+    store.fail.patch = 'reject'
+    const caught = await jar.fetch(server.url)
+    // The app's own 503, not autoCommit's 500 from retrying the same failing write at end().
+    expect(caught.status).toBe(503)
+    expect(await caught.text()).toBe('try again later (STORE_ERROR)')
+    expect(store.errors).toHaveLength(1) // one failed write: end() did not try again
+    expect((await store.inner.get(jar.cookies.get('sid')!))?.data).toEqual({ n: 1 })
+
+    const retried = await jar.fetch(`${server.url}/retry`)
+    expect(await retried.text()).toBe('retried 2')
+    expect((await store.inner.get(jar.cookies.get('sid')!))?.data).toEqual({ n: 2 })
+  })
 })
