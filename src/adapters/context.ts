@@ -13,8 +13,8 @@ export interface RequestContext {
   cookie(name: string): string | undefined
   /** true over HTTPS, false over known plain HTTP, undefined when the adapter cannot tell. */
   readonly secure: boolean | undefined
-  /** Puts cookies on the response, replacing earlier ones of the same names. May throw a SessionError. */
-  apply(cookies: readonly OutgoingCookie[]): void
+  /** Puts cookies on the response, replacing earlier ones of the same names (`lines`: the same cookies already serialised). May throw a SessionError. */
+  apply(cookies: readonly OutgoingCookie[], lines?: readonly string[]): void
   /** Known to refuse writes (Next.js `cookies()` in a server component). */
   readonly readOnly: boolean
   /**
@@ -148,7 +148,7 @@ class NodeContext implements RequestContext {
     return readCookie(Array.isArray(header) ? header.join('; ') : header, name)
   }
 
-  apply(cookies: readonly OutgoingCookie[]): void {
+  apply(cookies: readonly OutgoingCookie[], lines: readonly string[] = cookies.map(serializeCookie)): void {
     const res = this.nodeResponse
     if (res.headersSent) {
       throw new SessionError('HEADERS_SENT', 'The session cookie cannot be set: the response headers were already sent. Commit the session before writing the response.')
@@ -157,7 +157,7 @@ class NodeContext implements RequestContext {
     const kept = (previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)]).filter(
       (line) => !cookies.some((cookie) => line.startsWith(`${cookie.name}=`)),
     )
-    res.setHeader('Set-Cookie', [...kept, ...cookies.map(serializeCookie)])
+    res.setHeader('Set-Cookie', [...kept, ...lines])
     const hasCacheControl = res.hasHeader ? res.hasHeader('cache-control') : res.getHeader('cache-control') !== undefined
     if (!hasCacheControl) res.setHeader('Cache-Control', 'no-store')
   }
@@ -171,14 +171,14 @@ function webContext(request: RequestLike, response: ResponseLike | undefined, tr
     readOnly: false,
     cookiesFirst: false,
     key: request,
-    apply(cookies) {
+    apply(cookies, lines = cookies.map(serializeCookie)) {
       if (!response) return // no response given: commit() hands the Set-Cookie values to the caller
       const headers = response.headers
       try {
         const kept = headers.getSetCookie().filter((line) => !cookies.some((cookie) => line.startsWith(`${cookie.name}=`)))
         headers.delete('set-cookie')
         for (const line of kept) headers.append('set-cookie', line)
-        for (const cookie of cookies) headers.append('set-cookie', serializeCookie(cookie))
+        for (const line of lines) headers.append('set-cookie', line)
         if (!headers.has('cache-control')) headers.set('cache-control', 'no-store')
       } catch (cause) {
         throw new SessionError('HEADERS_SENT', 'The session cookie cannot be set: this Response has immutable headers. Pass a response whose headers can change (new Response(), NextResponse.next()).', { cause })

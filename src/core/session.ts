@@ -288,16 +288,17 @@ async function runWork(ctx: RequestContext, work: Work): Promise<string[]> {
       throw new SessionError('READ_ONLY', READ_ONLY_MESSAGE)
     }
     const cookies = typeof work.cookies === 'function' ? await work.cookies() : work.cookies
+    const lines = cookies.map(serializeCookie) // serialised once: for the caller and the response
     if (ctx.cookiesFirst) {
-      if (cookies.length) ctx.apply(cookies)
+      if (cookies.length) ctx.apply(cookies, lines)
       if (work.writeNow) writeNow(work)
       else if (work.write) await work.write()
     } else {
       if (work.writeNow) writeNow(work)
       else if (work.write) await work.write()
-      if (cookies.length) ctx.apply(cookies)
+      if (cookies.length) ctx.apply(cookies, lines)
     }
-    return cookies.map(serializeCookie)
+    return lines
   } catch (error) {
     work.restore()
     if (work.optional && error instanceof SessionError && error.code === 'READ_ONLY') return []

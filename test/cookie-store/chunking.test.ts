@@ -91,9 +91,9 @@ describe('CookieStore chunking (node:http)', () => {
     const refused = await post(jar, `${url}/set`, { blob: filler(4000) })
     // session.commit() rejected with TOO_LARGE inside the handler...
     expect(refused.headers.get('x-commit-error')).toBe('TOO_LARGE')
-    // ...and autoCommit's retry at res.end failed the same way: its 500 names the code.
-    expect(refused.status).toBe(500)
-    expect(await refused.text()).toBe('Session error: TOO_LARGE')
+    // ...and the app's own answer stands: autoCommit does not retry it at res.end.
+    expect(refused.status).toBe(409)
+    expect(await refused.json()).toEqual({ error: 'TOO_LARGE' })
     expect(refused.headers.getSetCookie()).toEqual([])
     expect(jar.cookies.get('sid')).toBe(before)
     expect((await json(await jar.fetch(url))).data).toEqual({ keep: 'me' })

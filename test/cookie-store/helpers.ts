@@ -40,8 +40,7 @@ export function getNode<Data extends object>(sessions: Sessions<Data>, req: Inco
  * - `POST /logout` → destroys
  * - `POST /touch` → touch()
  * Commits explicitly (the cookie store seals asynchronously); a SessionError from it is reported in
- * an `x-commit-error` header and a 409. (autoCommit then retries the still-pending commit at
- * `res.end`: when that fails again, its own 500 replaces the 409; the header stays.)
+ * an `x-commit-error` header and a 409 (autoCommit does not retry a commit the app saw fail).
  * `?auto` leaves the commit to autoCommit (res.end).
  */
 export async function nodeApp(sessions: Sessions<AnyData>): Promise<Running> {
