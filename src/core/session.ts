@@ -504,6 +504,12 @@ export class Session<Data extends object = Record<string, unknown>> {
     const { config } = this.#engine
     // Checklist 8: with `secure: true`, a plain-HTTP request gets no cookie at all.
     const cookiesAllowed = !(config.cookie.secure === true && this.#ctx.secure === false)
+    if (!cookiesAllowed) {
+      // A new session whose cookie cannot be sent is never written either: nobody could come
+      // back for it, and each such request would leave one more record in the store.
+      const state = this.#state
+      if (!state.stored && !state.destroyed && state.oldKeys.length === 0) return undefined
+    }
     const work = this.#decide()
     if (work && !cookiesAllowed) work.cookies = NO_COOKIES
     return work

@@ -148,7 +148,7 @@ describe('cookie attributes', () => {
     expect(attributes(named(strict.setCookies)[0]!).get('samesite')?.toLowerCase()).toBe('strict')
   })
 
-  it('checklist 8: secure: true over plain HTTP sends no Set-Cookie; over HTTPS the cookie is Secure', async () => {
+  it('checklist 8: secure: true over plain HTTP sends no Set-Cookie and stores nothing; over HTTPS the cookie is Secure', async () => {
     const store = new MemoryStore()
     const sessions = createSessions<AnyData>({ store, cookie: { secure: true }, trustProxy: true })
     const server = await serve(async (req, res) => {
@@ -160,9 +160,12 @@ describe('cookie attributes', () => {
       const plain = await fetch(server.url)
       expect(plain.status).toBe(200)
       expect(plain.headers.getSetCookie()).toEqual([])
+      // ...and stores nothing: a session nobody can come back to would only fill the store.
+      expect(store.size).toBe(0)
       const https = await fetch(server.url, { headers: { 'x-forwarded-proto': 'https' } })
       const line = named(https.headers.getSetCookie())[0]!
       expect(attributes(line).has('secure')).toBe(true)
+      expect(store.size).toBe(1)
     } finally {
       await server.close()
     }
