@@ -1,3 +1,4 @@
+import type { CookieStoreLike, NodeRequest, RequestLike } from '../adapters/context.js'
 import { base64urlEncode } from './encoding.js'
 import { sha256 } from './sign.js'
 
@@ -20,6 +21,13 @@ export interface SessionEvent {
   at: Date
   /** The user the session was bound to, when known. */
   userId?: string
+  /**
+   * The request it happened on, as `sessions.get` received it: node:http's `IncomingMessage`
+   * (Express, Connect, micro, the Pages Router), a Web `Request`, or the Next.js `cookies()` store.
+   * Tell one client from another with it (its address, a header) to count bad cookies per client.
+   * Not enumerable, so logging the event whole never logs the request's cookies.
+   */
+  request?: NodeRequest | RequestLike | CookieStoreLike
 }
 
 /** Hashes ids with a salt drawn once and hands events to the app's `onEvent`. */
@@ -33,10 +41,17 @@ export class EventSink {
   }
 
   /** Emits in the background: the request never waits for the app's logger. */
-  emit(type: SessionEventType, id: string, userId?: string): void {
+  emit(type: SessionEventType, id: string, userId: string | undefined, request: object): void {
     const at = new Date()
     sha256(`${this.#salt}:${id}`)
-      .then((idHash) => this.#onEvent(userId === undefined ? { type, idHash, at } : { type, idHash, at, userId }))
+      .then((idHash) => {
+        const event: SessionEvent = { type, idHash, at }
+        if (userId !== undefined) event.userId = userId
+        // Not enumerable: an event logged whole (console.log, JSON) must not carry the request's
+        // Cookie header, which holds the very id the hash stands for.
+        Object.defineProperty(event, 'request', { value: request, enumerable: false })
+        this.#onEvent(event)
+      })
       .catch((error: unknown) => console.error('tessera: onEvent handler threw', error))
   }
 }

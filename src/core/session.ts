@@ -221,12 +221,12 @@ export async function loadSession(engine: Engine, ctx: RequestContext): Promise<
         id = key = opened.id
         record = opened.record
         reseal = opened.reseal === true
-      } else events?.emit('invalid-signature', raw)
+      } else events?.emit('invalid-signature', raw, undefined, ctx.key)
     } else {
       const value = config.decode ? await decodeValue(config, raw) : raw
       const valid = value === undefined ? undefined : signer ? await signer.unsign(value) : isValidId(value) ? value : undefined
       if (valid === undefined) {
-        events?.emit('invalid-signature', raw)
+        events?.emit('invalid-signature', raw, undefined, ctx.key)
       } else {
         key = config.hashIds ? await sha256(valid) : valid
         let stored: unknown
@@ -241,7 +241,7 @@ export async function loadSession(engine: Engine, ctx: RequestContext): Promise<
           record = stored
           // An express-session cookie (s:<id>.<mac>) is re-issued in Tessera's format at once.
           reseal = value!.startsWith('s:')
-        } else events?.emit('unknown-id', valid)
+        } else events?.emit('unknown-id', valid, undefined, ctx.key)
       }
     }
   }
@@ -252,12 +252,12 @@ export async function loadSession(engine: Engine, ctx: RequestContext): Promise<
     if (valid && config.stateless && record.userId !== undefined) {
       const { isRevoked } = config.store as StatelessStore
       if (isRevoked && (await callStore('check revocation', () => isRevoked.call(config.store, record!.userId!, record!.createdAt)))) {
-        events?.emit('revoked', id!, record.userId)
+        events?.emit('revoked', id!, record.userId, ctx.key)
         valid = false
       }
     }
     if (!valid) {
-      if (record.expiresAt <= now || absoluteEnd <= now) events?.emit('expired', id!, record.userId)
+      if (record.expiresAt <= now || absoluteEnd <= now) events?.emit('expired', id!, record.userId, ctx.key)
       // The store would drop it at its own expiry; an absolute timeout can come earlier.
       if (!config.stateless && absoluteEnd <= now) {
         await callStore('destroy an expired session', () => (config.store as SessionStore).destroy(key))
@@ -409,7 +409,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     Object.assign(state, fresh)
     state.stored = false
     state.regenerated = true
-    this.#engine.events?.emit('regenerated', fresh.id, state.userId)
+    this.#engine.events?.emit('regenerated', fresh.id, state.userId, this.#ctx.key)
   }
 
   /** Removes the session from the store and expires its cookie, now. Afterwards data is empty and writes throw. */
@@ -419,7 +419,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     state.destroyed = true
     state.tracker.replace({})
     state.tracker.clearChanges()
-    this.#engine.events?.emit('destroyed', state.id, state.userId)
+    this.#engine.events?.emit('destroyed', state.id, state.userId, this.#ctx.key)
     await this.commit()
   }
 
@@ -616,7 +616,7 @@ export class Session<Data extends object = Record<string, unknown>> {
         // Checklist 20: the old record goes before (never after) the new one is written.
         if (oldKeys.length) await callStore('destroy the old session', () => Promise.all(oldKeys.map((key) => store.destroy(key))))
         await callStore('save the session', () => store.set(state.key, this.#record(expiresAt)))
-        if (this.#engine.events) this.#engine.events.emit('created', state.id, state.userId)
+        if (this.#engine.events) this.#engine.events.emit('created', state.id, state.userId, this.#ctx.key)
       }
     } else if (changed) {
       if (store.patch !== undefined && !userChanged) {

@@ -1,6 +1,8 @@
 // The security checklist of issue 7 (/work/shared/SECURITY.md), one named test per item that no
 // other test names yet. Items 40–47 are named in test/csrf. docs/security.md maps every item.
 import { randomBytes } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import { inspect } from 'node:util'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Redis } from 'ioredis'
 import { createSessions } from '../../src/core/sessions.js'
@@ -708,5 +710,40 @@ describe('detection and logging', () => {
     await flush()
     expect(counts.get('invalid-signature')).toBe(10)
     expect(counts.get('unknown-id')).toBe(5)
+  })
+
+  it('checklist 49: the event names the request, so bad cookies are counted per client address', async () => {
+    const perClient = new Map<string, number>()
+    const logged: string[] = []
+    const sessions = createSessions<AnyData>({
+      store: new MemoryStore(),
+      secrets: SECRET_A,
+      onEvent: (e) => {
+        logged.push(JSON.stringify(e), inspect(e))
+        if (e.type !== 'invalid-signature' && e.type !== 'unknown-id') return
+        const request = e.request as IncomingMessage
+        const client = String(request.headers['x-client'])
+        perClient.set(client, (perClient.get(client) ?? 0) + 1)
+      },
+    })
+    const server = await serve(async (req, res) => {
+      await sessions.get(nodeReq(req), res)
+      res.end('ok')
+    })
+    try {
+      const forged = (): string => `sid=${randomBytes(32).toString('base64url')}.${'x'.repeat(43)}`
+      for (let i = 0; i < 6; i++) await fetch(server.url, { headers: { cookie: forged(), 'x-client': 'mallory' } })
+      await fetch(server.url, { headers: { cookie: forged(), 'x-client': 'alice' } })
+      await flush()
+      expect(Object.fromEntries(perClient)).toEqual({ mallory: 6, alice: 1 })
+      // Logged whole, an event carries neither the request nor its cookie.
+      expect(logged.length).toBeGreaterThan(0)
+      for (const line of logged) {
+        expect(line).not.toContain('x-client')
+        expect(line).not.toContain('sid=')
+      }
+    } finally {
+      await server.close()
+    }
   })
 })
