@@ -154,6 +154,22 @@ describe('RedisStore layout', () => {
     expect(await io.exists(`${store.prefix}{expiringsession001}`)).toBe(0)
   })
 
+  it('a patch that keeps the expiry (a change inside touchAfter) keeps the TTL and the index score', async () => {
+    const store = new RedisStore({ client: io, prefix: uniquePrefix() })
+    const key = store.sessionKey('sameexpiry0000001')
+    const now = Date.now()
+    const expiresAt = now + 60_000
+    await store.set('sameexpiry0000001', { data: { n: 0 }, createdAt: now, expiresAt, userId: 'ada' })
+    await store.patch('sameexpiry0000001', { set: { n: 1 }, unset: [] }, expiresAt)
+    expect(await io.pexpiretime(key)).toBe(expiresAt)
+    expect(await io.zscore(store.userKey('ada'), 'sameexpiry0000001')).toBe(String(expiresAt))
+    expect(await store.get('sameexpiry0000001')).toEqual({ data: { n: 1 }, createdAt: now, expiresAt, userId: 'ada' })
+    // ...and a later expiry still moves both.
+    await store.patch('sameexpiry0000001', { set: { n: 2 }, unset: [] }, expiresAt + 1000)
+    expect(await io.pexpiretime(key)).toBe(expiresAt + 1000)
+    expect(await io.zscore(store.userKey('ada'), 'sameexpiry0000001')).toBe(String(expiresAt + 1000))
+  })
+
   it('touch and patch keep the user index in step with the expiry; destroy removes the entry', async () => {
     const store = new RedisStore({ client: io, prefix: uniquePrefix() })
     const userKey = store.userKey('grace')
