@@ -315,7 +315,7 @@ while i <= #ARGV do
 end
 local user = meta[2]
 -- An unchanged expiry (a change inside touchAfter) leaves the key's TTL and the index score as
--- they are: one redis.call less, which is most of a script's cost.
+-- they are: one redis.call less.
 if meta[1] == ARGV[3] then return user or '' end
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 if user and KEYS[2] and user == ARGV[2] then index(KEYS[2], ARGV[1], ARGV[3], ARGV[4], 'xx') end
