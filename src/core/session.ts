@@ -314,6 +314,14 @@ function writeNow(work: Work): void {
   }
 }
 
+/**
+ * A whole-record write of a session that was loaded from the store: `update` where the store has
+ * it, so a request slower than a logout cannot recreate the session (checklist 25); `set` otherwise.
+ */
+function replaceStored(store: SessionStore, key: string, record: SessionRecord): Promise<void> {
+  return store.update ? store.update(key, record) : store.set(key, record)
+}
+
 /** The top-level keys a commit changed, as a store's `patch` takes them. */
 function changesOf(data: Record<string, unknown>, keys: Iterable<string>): SessionChanges {
   const set: Record<string, unknown> = {}
@@ -622,15 +630,15 @@ export class Session<Data extends object = Record<string, unknown>> {
       if (store.patch !== undefined && !userChanged) {
         if (sync) writeNow = () => sync.patch(state.key, changesOf(tracker.target, changedKeys), expiresAt)
         else write = () => callStore('save the session', () => store.patch!(state.key, changesOf(tracker.target, changedKeys), expiresAt))
-      } else if (sync) writeNow = () => sync.set(state.key, this.#record(expiresAt))
-      else write = () => callStore('save the session', () => store.set(state.key, this.#record(expiresAt)))
+      } else if (sync) writeNow = () => sync.update(state.key, this.#record(expiresAt))
+      else write = () => callStore('save the session', () => replaceStored(store, state.key, this.#record(expiresAt)))
     } else {
       operation = 'touch the session'
       if (sync) writeNow = () => sync.touch(state.key, expiresAt)
       else
         write = store.touch
           ? () => callStore('touch the session', () => store.touch!(state.key, expiresAt))
-          : () => callStore('touch the session', () => store.set(state.key, this.#record(expiresAt)))
+          : () => callStore('touch the session', () => replaceStored(store, state.key, this.#record(expiresAt)))
     }
     return {
       write,

@@ -44,6 +44,10 @@ export interface SessionSummary {
  * - `patch` (optional) applies only the changed top-level keys, so two requests that change
  *   different keys both survive. Without it, the core writes the whole record with `set`.
  * - `touch` (optional) moves the expiry without writing data. Without it, the core uses `set`.
+ * - `update` (optional) replaces the whole record like `set`, but only while the session still
+ *   exists: it never recreates one. The core uses it for every full write of a session it loaded
+ *   (a `bindUser` on it, or any change on a store without `patch`), so a request slower than a
+ *   logout cannot bring the session back. Without it, the core uses `set`.
  * - `listUser` / `revokeUser` (optional) keep a per-user index of sessions bound with `bindUser`.
  */
 export interface SessionStore {
@@ -52,6 +56,7 @@ export interface SessionStore {
   destroy(id: string): Promise<void>
   touch?(id: string, expiresAt: number): Promise<void>
   patch?(id: string, changes: SessionChanges, expiresAt: number): Promise<void>
+  update?(id: string, record: SessionRecord): Promise<void>
   listUser?(userId: string): Promise<SessionSummary[]>
   /** Destroys every session of `userId` except `except` (a store id); resolves to how many. */
   revokeUser?(userId: string, except?: string): Promise<number>

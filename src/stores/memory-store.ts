@@ -68,6 +68,7 @@ function copyNode(value: unknown, seen: object[], depth: number): unknown {
 export interface SyncStore {
   get(id: string): SessionRecord | undefined
   set(id: string, record: SessionRecord): void
+  update(id: string, record: SessionRecord): void
   patch(id: string, changes: SessionChanges, expiresAt: number): void
   touch(id: string, expiresAt: number): void
 }
@@ -129,6 +130,7 @@ export class MemoryStore implements SessionStore {
       #entries in store &&
       store.get === own.get &&
       store.set === own.set &&
+      store.update === own.update &&
       store.patch === own.patch &&
       store.touch === own.touch &&
       store.destroy === own.destroy
@@ -140,6 +142,7 @@ export class MemoryStore implements SessionStore {
   readonly #sync: SyncStore = {
     get: (id) => this.#get(id),
     set: (id, record) => void (this.#set(id, record) || this.#remove(id)),
+    update: (id, record) => void (this.#live(id) && (this.#set(id, record) || this.#remove(id))),
     patch: (id, changes, expiresAt) => void (this.#patch(id, changes, expiresAt) || this.#remove(id)),
     touch: (id, expiresAt) => void (this.#touch(id, expiresAt) || this.#remove(id)),
   }
@@ -150,6 +153,11 @@ export class MemoryStore implements SessionStore {
 
   async set(id: string, record: SessionRecord): Promise<void> {
     if (!this.#set(id, record)) return this.destroy(id)
+  }
+
+  /** As `set`, but only while the session exists: never recreates one. */
+  async update(id: string, record: SessionRecord): Promise<void> {
+    if (this.#live(id)) await this.set(id, record)
   }
 
   async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {

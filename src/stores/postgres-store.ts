@@ -112,6 +112,15 @@ export class PostgresStore implements SessionStore {
     )
   }
 
+  /** As `set`, but only while the session exists (one `UPDATE`): never recreates one. */
+  async update(id: string, record: SessionRecord): Promise<void> {
+    if (record.expiresAt <= Date.now()) return this.destroy(id)
+    await this.#query(
+      `update ${this.table} set data = $2::jsonb, user_id = $3, created_at = $4, expires_at = $5 where id = $1 and expires_at > now()`,
+      [id, JSON.stringify(record.data), record.userId ?? null, new Date(record.createdAt), new Date(record.expiresAt)],
+    )
+  }
+
   async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {
     if (expiresAt <= Date.now()) return this.destroy(id)
     const set: Record<string, unknown> = {}

@@ -272,12 +272,14 @@ return 1`)
 
 /**
  * Replaces a whole session. KEYS[1] session, then the index to add it to when ARGV[4] is '1', then
- * the index to drop it from when ARGV[5] is '1'; ARGV id, expiresAt, now, add, rem, then the
- * hash's field/value pairs (meta fields included).
+ * the index to drop it from when ARGV[5] is '1'; ARGV id, expiresAt, now, add, rem, existing
+ * ('1': only while the session exists, never recreating it), then the hash's field/value pairs
+ * (meta fields included). Returns 0 when `existing` found no session, else 1.
  */
 const SET = new Script(`${INDEX_LUA}
+if ARGV[6] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('DEL', KEYS[1])
-local i = 6
+local i = 7
 while i <= #ARGV do
   local j = math.min(i + 199, #ARGV)
   redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
@@ -460,6 +462,15 @@ export class RedisStore implements SessionStore {
   }
 
   async set(id: string, record: SessionRecord): Promise<void> {
+    return this.#write(id, record, false)
+  }
+
+  /** As `set`, but only while the session exists (checked inside the same script): never recreates one. */
+  async update(id: string, record: SessionRecord): Promise<void> {
+    return this.#write(id, record, true)
+  }
+
+  async #write(id: string, record: SessionRecord, existing: boolean): Promise<void> {
     const now = Date.now()
     if (record.expiresAt <= now) return this.destroy(id)
     const key = this.sessionKey(id)
@@ -477,7 +488,7 @@ export class RedisStore implements SessionStore {
       if (rem !== undefined) args.push(rem)
       args[2] = String(args.length - 3)
     }
-    args.push(id, expiresAt, String(now), inline && add !== undefined ? '1' : '', inline && rem !== undefined ? '1' : '')
+    args.push(id, expiresAt, String(now), inline && add !== undefined ? '1' : '', inline && rem !== undefined ? '1' : '', existing ? '1' : '')
     args.push(CREATED, String(record.createdAt), EXPIRES, expiresAt)
     if (record.userId !== undefined) args.push(USER, record.userId)
     for (const name of Object.keys(record.data)) {
@@ -486,10 +497,15 @@ export class RedisStore implements SessionStore {
     }
     const written = this.#call(key, args, 'EVALSHA', SET)
     if (inline || (add === undefined && rem === undefined)) {
-      await written
+      if (Number(await written) === 0) this.#users.delete(id) // update() found no session
       return
     }
-    // Cluster: the index lives in another slot; its updates go out at the same time, as their own commands.
+    // Cluster: the index lives in another slot; its updates go out as their own commands: at the
+    // same time as a set, after an update (only if it found the session).
+    if (existing && Number(await written) === 0) {
+      this.#users.delete(id)
+      return
+    }
     const updates: Promise<unknown>[] = [written]
     if (add !== undefined) updates.push(this.#index(add, id, expiresAt, now, 'add'))
     if (rem !== undefined) updates.push(this.#index(rem, id, '0', now, 'rem'))

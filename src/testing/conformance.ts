@@ -160,6 +160,27 @@ export function testSessionStore(name: string, makeStore: () => SessionStore | P
       if (await store.get(id)) fail('patch after destroy brought the session back')
     })
 
+    test('update, when supported, replaces an existing session whole (user included)', async (store) => {
+      if (!store.update) return
+      const id = newId()
+      await store.set(id, record({ a: 1, b: 2 }))
+      const next = { ...record({ a: 3 }), userId: 'u-update' }
+      await store.update(id, next)
+      const got = await store.get(id)
+      equal(got?.data, { a: 3 }, 'data after update')
+      equal(got?.userId, 'u-update', 'userId after update')
+    })
+
+    test('update, when supported, does not recreate a destroyed session', async (store) => {
+      if (!store.update) return
+      const id = newId()
+      await store.set(id, record({ a: 1 }))
+      await store.destroy(id)
+      await store.update(id, { ...record({ a: 2 }), userId: 'u-update' })
+      if (await store.get(id)) fail('update after destroy brought the session back')
+      if (store.listUser && (await store.listUser('u-update')).some((s) => s.id === id)) fail('update after destroy indexed the session for its user')
+    })
+
     test('listUser and revokeUser, when supported, index sessions by user', async (store) => {
       if (!store.listUser || !store.revokeUser) {
         if (options.userIndex) fail('userIndex was promised but listUser/revokeUser are missing')

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis'
 import { createSessions } from '../../src/core/sessions.js'
 import { ID_BYTES } from '../../src/core/id.js'
 import type { SessionEvent } from '../../src/core/events.js'
+import type { SessionStore } from '../../src/core/types.js'
 import { SessionError } from '../../src/core/errors.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import { CookieStore } from '../../src/stores/cookie-store.js'
@@ -413,6 +414,36 @@ describe('life cycle and fixation', () => {
     expect(await store.get(first.id)).toBeUndefined()
     expect((await sessions.get(webRequest(`sid=${first.id}`))).isNew).toBe(true)
   })
+
+  // bindUser() writes the whole record (the user index changes with it): through the store's
+  // update(), which never recreates a session, so this race is closed too.
+  const raceBindUser = async (store: SessionStore): Promise<void> => {
+    const sessions = createSessions<AnyData>({ store })
+    const { jar, session: first } = await storedCookie(sessions)
+    const slow = await sessions.get(webRequest(jar), new Response()) // in flight
+    await webRound(sessions, jar, (s) => s.destroy()) // logout lands first
+    slow.bindUser('mallory')
+    slow.data.views = 2
+    await slow.commit()
+    expect(await store.get(first.id)).toBeUndefined()
+    expect(await store.listUser!('mallory')).toEqual([])
+    expect((await sessions.get(webRequest(`sid=${first.id}`))).isNew).toBe(true)
+  }
+
+  it('checklist 25: a bindUser() after a racing logout does not resurrect the session (MemoryStore)', async () => {
+    await raceBindUser(new MemoryStore())
+  })
+
+  it('checklist 25: ... nor on Redis (the update script checks the session still exists)', async () => {
+    const redis = await startRedis()
+    const client = new Redis(redis.url)
+    try {
+      await raceBindUser(new RedisStore({ client }))
+    } finally {
+      client.disconnect()
+      await redis.stop()
+    }
+  }, 30_000)
 })
 
 describe('timeouts', () => {
