@@ -67,11 +67,6 @@ export class Tracker {
     return this.#changed !== undefined && this.#changed.size > 0
   }
 
-  /** The top-level keys written or deleted since the last commit (a copy). */
-  changedKeys(): string[] {
-    return this.#changed === undefined ? [] : [...this.#changed]
-  }
-
   /** The changes since the last commit, handed over (not copied): the tracker starts afresh. */
   takeChanges(): ReadonlySet<string> {
     const changed = this.#changed ?? NO_CHANGES
