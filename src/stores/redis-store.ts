@@ -496,15 +496,15 @@ export class RedisStore implements SessionStore {
       if (json !== undefined) args.push(fieldOf(name), json)
     }
     const written = this.#call(key, args, 'EVALSHA', SET)
-    if (inline || (add === undefined && rem === undefined)) {
-      if (Number(await written) === 0) this.#users.delete(id) // update() found no session
-      return
-    }
     // Cluster: the index lives in another slot; its updates go out as their own commands: at the
     // same time as a set, after an update (only if it found the session).
-    if (existing && Number(await written) === 0) {
-      this.#users.delete(id)
-      return
+    const separateIndex = !inline && (add !== undefined || rem !== undefined)
+    if (existing || !separateIndex) {
+      if (Number(await written) === 0) {
+        this.#users.delete(id) // update() found no session
+        return
+      }
+      if (!separateIndex) return
     }
     const updates: Promise<unknown>[] = [written]
     if (add !== undefined) updates.push(this.#index(add, id, expiresAt, now, 'add'))
