@@ -4,6 +4,9 @@ import type { SessionChanges, SessionRecord, SessionStore, SessionSummary } from
 export interface PgPoolLike {
   query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>
   connect(): Promise<PgClientLike>
+  /** A `pg` Pool is an EventEmitter: the store listens for `'error'` when nobody else does. */
+  on?(event: 'error', listener: (error: Error) => void): unknown
+  listenerCount?(event: 'error'): number
 }
 
 /** A client checked out of the pool. */
@@ -22,7 +25,14 @@ export interface PostgresStoreOptions {
   createTable?: boolean
   /** Seconds between deletions of expired rows, by an unref'd timer; 0 turns it off. @default 600 */
   pruneInterval?: number
-  /** Receives errors of the background prune (which otherwise are ignored: the next run retries). */
+  /**
+   * Receives the errors no request can be given: an idle pooled connection that the server closed
+   * (a PostgreSQL restart or failover; `pg` emits it on the Pool, and an `'error'` event nobody
+   * listens for ends the process), and a failed background prune. Without it, the store still
+   * listens on the Pool so the process survives, and warns once on the console.
+   */
+  onError?: (error: unknown) => void
+  /** Receives errors of the background prune (which otherwise are ignored: the next run retries). Superseded by `onError`. */
   onPruneError?: (error: unknown) => void
 }
 
@@ -62,13 +72,15 @@ export class PostgresStore implements SessionStore {
   readonly #pool: PgPoolLike
   readonly #base: string
   readonly #createTable: boolean
+  readonly #onError: ((error: unknown) => void) | undefined
   readonly #onPruneError: ((error: unknown) => void) | undefined
+  #warned = false
   #ready: Promise<void> | undefined
   #timer: ReturnType<typeof setInterval> | undefined
 
   constructor(options: PostgresStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('PostgresStore options must be an object with a pool')
-    const { pool, table = 'tessera_sessions', createTable = true, pruneInterval = 600, onPruneError } = options
+    const { pool, table = 'tessera_sessions', createTable = true, pruneInterval = 600, onError, onPruneError } = options
     if (typeof pool !== 'object' || pool === null || typeof pool.query !== 'function') {
       throw new TypeError('PostgresStore option pool must be a pg Pool')
     }
@@ -77,12 +89,20 @@ export class PostgresStore implements SessionStore {
     if (typeof pruneInterval !== 'number' || !Number.isFinite(pruneInterval) || pruneInterval < 0) {
       throw new TypeError(`PostgresStore option pruneInterval must be a number of seconds ≥ 0 (0 turns pruning off), got ${JSON.stringify(pruneInterval)}`)
     }
+    if (onError !== undefined && typeof onError !== 'function') throw new TypeError('PostgresStore option onError must be a function')
     if (onPruneError !== undefined && typeof onPruneError !== 'function') throw new TypeError('PostgresStore option onPruneError must be a function')
     this.#pool = pool
     this.table = quoted
     this.#base = base
     this.#createTable = createTable
-    this.#onPruneError = onPruneError
+    this.#onError = onError
+    this.#onPruneError = onPruneError ?? onError
+    // pg emits 'error' on the Pool when the server ends an idle client (a restart, a failover);
+    // with no listener, Node ends the process. The Pool drops that client itself and the next
+    // query connects again, so listening is all it takes for the app to recover.
+    if (typeof pool.on === 'function' && typeof pool.listenerCount === 'function' && pool.listenerCount('error') === 0) {
+      pool.on('error', (error) => this.#poolError(error))
+    }
     if (pruneInterval > 0) {
       this.#timer = setInterval(() => {
         this.prune().catch((error: unknown) => this.#onPruneError?.(error))
@@ -173,6 +193,17 @@ export class PostgresStore implements SessionStore {
   close(): void {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
+  }
+
+  #poolError(error: Error): void {
+    if (this.#onError) return this.#onError(error)
+    // Someone added a listener after the store was made: theirs reports it.
+    if (this.#warned || (this.#pool.listenerCount?.('error') ?? 0) > 1) return
+    this.#warned = true
+    console.warn(
+      `tessera: PostgresStore: the pg Pool reported an error on an idle connection (${error.message}); ` +
+        'the connection was dropped and the next query reconnects. Pass onError to PostgresStore to see every such error. (Shown once.)',
+    )
   }
 
   async #query<R = any>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {

@@ -19,6 +19,8 @@ export interface PostgresServer {
   readonly port: number
   /** postgres://tessera@127.0.0.1:PORT/postgres */
   readonly url: string
+  /** Stops the server the way an administrator's restart does (fast: clients get a FATAL) and starts it again on the same port. */
+  restart(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -147,6 +149,10 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     port,
     url: `postgres://${USER}@${HOST}:${port}/${DATABASE}`,
+    async restart() {
+      await run(pgCtl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30'], base, runAs)
+      await start(port)
+    },
     async stop() {
       if (!running.has(dataDir)) return
       running.delete(dataDir)

@@ -117,3 +117,26 @@ describe('PostgresStore', () => {
     await expectNoLostUpdates({ store: store() })
   })
 })
+
+describe('PostgresStore and the Pool\'s error events', () => {
+  it('listens for the Pool\'s errors when nobody does, and hands them to onError', () => {
+    const bare = new pg.Pool({ connectionString: server.url })
+    const seen: unknown[] = []
+    store({ pool: bare, onError: (error) => seen.push(error) })
+    expect(bare.listenerCount('error')).toBe(1)
+    const lost = new Error('terminating connection due to administrator command')
+    bare.emit('error', lost, {} as pg.PoolClient)
+    expect(seen).toEqual([lost])
+    store({ pool: bare }) // a second store on the same Pool adds no second listener
+    expect(bare.listenerCount('error')).toBe(1)
+    void bare.end()
+  })
+
+  it('leaves a Pool that has its own error listener alone', () => {
+    const own = new pg.Pool({ connectionString: server.url })
+    own.on('error', () => {})
+    store({ pool: own })
+    expect(own.listenerCount('error')).toBe(1)
+    void own.end()
+  })
+})

@@ -35,7 +35,11 @@ async function storeFromEnv(url: string | undefined): Promise<SessionStore | und
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const [{ PostgresStore }, { Pool }] = await Promise.all([load('tessera/postgres'), load('pg')])
-    return new PostgresStore({ pool: new Pool({ connectionString: url }) })
+    // Timeouts: node-postgres waits forever by default. The listener: pg reports a connection the
+    // server closed (a restart, a failover) as an 'error' event on the Pool.
+    const pool = new Pool({ connectionString: url, connectionTimeoutMillis: 2000, query_timeout: 2000, statement_timeout: 2000 })
+    pool.on('error', (error: Error) => console.error('session store: idle PostgreSQL connection lost:', error.message))
+    return new PostgresStore({ pool })
   }
   throw new TypeError(`SESSION_STORE must start with redis://, rediss://, postgres:// or postgresql://, got ${url}`)
 }
