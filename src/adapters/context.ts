@@ -2,6 +2,10 @@
 // thing the core talks to. Reading is one cookie lookup; writing is a list of cookies to apply.
 import { readCookie, serializeCookie, type OutgoingCookie } from '../core/cookie.js'
 import { SessionError } from '../core/errors.js'
+import { isObject } from '../core/plain.js'
+import { isCookieStore, isNodeRequest, isNodeResponse, isRequestLike, type CookieStoreLike, type NodeRequest, type NodeResponse, type RequestLike, type ResponseLike } from './shapes.js'
+
+export type { CookieStoreLike, NodeRequest, NodeResponse, RequestLike, ResponseLike } from './shapes.js'
 
 export const READ_ONLY_MESSAGE =
   'The session cannot be written here: cookies are read-only in a server component. ' +
@@ -28,44 +32,6 @@ export interface RequestContext {
   readonly nodeResponse?: NodeResponse
 }
 
-/** The parts of `http.IncomingMessage` Tessera reads. Express, Connect, micro and Next's Pages Router pass the same object. */
-export interface NodeRequest {
-  headers: Record<string, string | string[] | undefined>
-  /** `net.Socket` or `tls.TLSSocket`; only `encrypted` is read. */
-  socket?: object | null
-}
-
-/** The parts of `http.ServerResponse` Tessera writes. */
-export interface NodeResponse {
-  readonly headersSent: boolean
-  getHeader(name: string): number | string | string[] | undefined
-  setHeader(name: string, value: number | string | readonly string[]): unknown
-  hasHeader?(name: string): boolean
-  writeHead(...args: any[]): unknown
-  end(...args: any[]): unknown
-  destroy?(error?: Error): unknown
-  statusCode: number
-}
-
-/** What Next.js `cookies()` returns (and any store with the same four methods). */
-export interface CookieStoreLike {
-  get(name: string): { name: string; value: string } | undefined
-  getAll(): { name: string; value: string }[]
-  set(name: string, value: string, options?: Record<string, unknown>): unknown
-  delete(name: string): unknown
-}
-
-/** A Web `Request` as far as Tessera needs one. */
-export interface RequestLike {
-  readonly url: string
-  readonly headers: Headers
-}
-
-/** A Web `Response` as far as Tessera needs one (`NextResponse` included). */
-export interface ResponseLike {
-  readonly headers: Headers
-}
-
 /** Every argument list `sessions.get` accepts. */
 export type GetArgs =
   | [req: NodeRequest, res: NodeResponse]
@@ -80,22 +46,6 @@ export type SessionContext =
   | { request: RequestLike; response?: ResponseLike }
   | RequestLike
   | CookieStoreLike
-
-function isObject(value: unknown): value is Record<string, any> {
-  return typeof value === 'object' && value !== null
-}
-function isRequestLike(value: unknown): value is RequestLike {
-  return isObject(value) && typeof value.url === 'string' && isObject(value.headers) && typeof value.headers.get === 'function'
-}
-function isCookieStore(value: unknown): value is CookieStoreLike {
-  return isObject(value) && ['get', 'getAll', 'set', 'delete'].every((m) => typeof value[m] === 'function')
-}
-function isNodeRequest(value: unknown): value is NodeRequest {
-  return isObject(value) && isObject(value.headers) && typeof value.headers.get !== 'function'
-}
-function isNodeResponse(value: unknown): value is NodeResponse {
-  return isObject(value) && typeof value.setHeader === 'function' && typeof value.getHeader === 'function'
-}
 
 const SHAPES =
   'sessions.get() takes (req, res) from node:http, a { req, res } context, a Web Request (and optional Response), ' +
