@@ -15,9 +15,9 @@
  *
  * @module
  */
-import type { RequestLike } from './adapters/context.js'
+import type { RequestLike } from './core/frameworks.js'
 import type { Session } from './core/session.js'
-import type { Sessions } from './core/sessions.js'
+import type { Sessions } from './sessions.js'
 
 /**
  * Wraps a fetch handler: loads the session, runs the handler, commits, and puts the session's
@@ -44,6 +44,6 @@ export function withSession<Data extends object, Req extends RequestLike = Reque
   }
 }
 
-export { createSessions, type Sessions } from './core/sessions.js'
+export { createSessions, type Sessions } from './index.js'
 export { Session } from './core/session.js'
 export { SessionError } from './core/errors.js'

@@ -3,7 +3,7 @@
 // the query string.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createSessions } from '../../src/core/sessions.js'
+import { createSessions } from '../../src/index.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import {
   createCsrfToken,

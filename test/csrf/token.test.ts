@@ -2,7 +2,7 @@
 // id), and the constant-time comparison under both.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createSessions } from '../../src/core/sessions.js'
+import { createSessions } from '../../src/index.js'
 import { CookieStore } from '../../src/stores/cookie-store.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import {
