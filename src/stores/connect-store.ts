@@ -1,5 +1,6 @@
 import { isObject, setOwn } from '../core/plain.js'
 import type { SessionRecord, SessionStore } from '../core/types.js'
+import { Deadlines, operationTimeoutMs } from './deadline.js'
 
 /** A Node-style callback, as connect stores take it. */
 export type Callback<T = unknown> = (error?: unknown, value?: T) => void
@@ -41,6 +42,13 @@ export interface ConnectStoreOptions {
    * them, or a later move back to express-session). @default { path: '/', httpOnly: true }
    */
   cookie?: Pick<ConnectSessionCookie, 'path' | 'httpOnly' | 'domain' | 'secure' | 'sameSite'>
+  /**
+   * Seconds to wait for the store to call back. Past it the operation rejects (the core answers
+   * with a `SessionError` `STORE_ERROR`, "timed out") and a later callback is ignored; a store
+   * that never calls back no longer hangs the request. The store may still finish the operation
+   * afterwards. @default 2
+   */
+  operationTimeout?: number
 }
 
 /** Where Tessera keeps what express-session has no field for. */
@@ -113,10 +121,11 @@ export function fromConnectStore(store: ConnectStoreLike, options: ConnectStoreO
   if (!isObject(store) || ['get', 'set', 'destroy'].some((m) => typeof (store as any)[m] !== 'function')) {
     throw new TypeError('fromConnectStore needs an express-session store (with get, set and destroy)')
   }
-  const { ttl = 86_400, cookie: cookieOptions = {} } = options
+  const { ttl = 86_400, cookie: cookieOptions = {}, operationTimeout = 2 } = options
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || !(ttl > 0)) {
     throw new TypeError(`fromConnectStore option ttl must be a number of seconds > 0, got ${JSON.stringify(ttl)}`)
   }
+  const deadlines = new Deadlines(operationTimeoutMs('fromConnectStore', operationTimeout), 'The connect store operation')
   const attributes = { path: '/', httpOnly: true, ...cookieOptions }
 
   const cookieFor = (expiresAt: number, now: number): ConnectSessionCookie => ({
@@ -127,7 +136,7 @@ export function fromConnectStore(store: ConnectStoreLike, options: ConnectStoreO
 
   const adapter: SessionStore = {
     async get(id) {
-      const session = await call<Record<string, unknown> | null>((cb) => store.get(id, cb))
+      const session = await deadlines.run('get', () => call<Record<string, unknown> | null>((cb) => store.get(id, cb)))
       if (!isObject(session)) return undefined
       const now = Date.now()
       const reserved = (isObject(session[RESERVED]) ? session[RESERVED] : {}) as Partial<Reserved>
@@ -169,11 +178,11 @@ export function fromConnectStore(store: ConnectStoreLike, options: ConnectStoreO
       }
       session.cookie = cookieFor(record.expiresAt, now)
       session[RESERVED] = reserved
-      await call((cb) => store.set(id, session, cb))
+      await deadlines.run('set', () => call((cb) => store.set(id, session, cb)))
     },
 
     async destroy(id) {
-      await call((cb) => store.destroy(id, cb))
+      await deadlines.run('destroy', () => call((cb) => store.destroy(id, cb)))
     },
   }
 
