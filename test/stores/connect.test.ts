@@ -288,7 +288,7 @@ describe('fromConnectStore: the outside review', () => {
     const store = fromConnectStore(connect, { operationTimeout: 3_000_000 })
     connect.hang = true
     let settled = false
-    const pending = store.get('longwaitsession001').finally(() => (settled = true))
+    const pending = Promise.resolve(store.get('longwaitsession001')).finally(() => (settled = true))
     await sleep(50)
     expect(settled).toBe(false)
     connect.late[0]!()
@@ -300,7 +300,7 @@ describe('fromConnectStore: the outside review', () => {
     try {
       const connect = stallingStore()
       connect.hang = true
-      const failed = fromConnectStore(connect).destroy('defaulttimeout0001').then(() => 'resolved', (error: Error) => error.message)
+      const failed = Promise.resolve(fromConnectStore(connect).destroy('defaulttimeout0001')).then(() => 'resolved', (error: Error) => error.message)
       let settled = false
       void failed.finally(() => (settled = true))
       await vi.advanceTimersByTimeAsync(1990)
