@@ -8,7 +8,7 @@ import { testSessionStore } from '../../src/testing/conformance.js'
 import { Jar, serve, type Running } from '../helpers.js'
 import { sleep, spiedStore, webRequest, webRound, type AnyData, nodeReq } from './support.js'
 
-testSessionStore('MemoryStore', () => new MemoryStore(), { describe, it, userIndex: true })
+testSessionStore('MemoryStore', () => new MemoryStore(), { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] })
 
 const running: Running[] = []
 const stores: MemoryStore[] = []
