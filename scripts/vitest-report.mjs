@@ -11,7 +11,7 @@
 //
 // test/skipped.json maps a pattern to a reason: { "(store declares no patch)": "why" }. A
 // pattern matches a test whose full name (describe titles and test title, joined by spaces)
-// equals it or contains it. Listed skips are printed with their reason and counted as skipped.
+// equals it or contains it. Listed skips are printed under their reason and counted as skipped.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -67,6 +67,8 @@ export function countVitestRun(label, run, { allowList = {}, root = process.cwd(
     fail(`vitest produced no report (exit status ${status})`)
     return counts
   }
+  /** pattern → the skipped tests it allowed */
+  const listed = new Map()
   for (const file of json.testResults) {
     const name = relative(root, file.name)
     for (const test of file.assertionResults) {
@@ -77,7 +79,8 @@ export function countVitestRun(label, run, { allowList = {}, root = process.cwd(
         if (pattern === undefined) fail(`${name} › ${test.fullName}: ${test.status} but not listed with a reason in test/skipped.json`)
         else {
           counts.skipped++
-          counts.lines.push(`skip ${test.fullName} (${allowList[pattern]})`)
+          const names = listed.get(pattern) ?? []
+          listed.set(pattern, [...names, test.fullName])
         }
       }
     }
@@ -85,6 +88,10 @@ export function countVitestRun(label, run, { allowList = {}, root = process.cwd(
     if (file.status === 'failed' && file.assertionResults.every((test) => test.status !== 'failed')) {
       fail(`${name} failed to run${file.message ? ` (${file.message.split('\n')[0]})` : ''}`)
     }
+  }
+  // Each reason once, then the tests it covers.
+  for (const [pattern, names] of listed) {
+    counts.lines.push(`skipped ${names.length} × ${JSON.stringify(pattern)}: ${allowList[pattern]}`, ...names.map((name) => `  - ${name}`))
   }
   if (errors?.count) {
     counts.failed += errors.count

@@ -39,10 +39,10 @@ describe('counting a vitest run (scripts/vitest-report.mjs)', () => {
     ])
   })
 
-  it('counts a skip the allow-list names as skipped and prints it with its reason', () => {
+  it('counts a skip the allow-list names as skipped and prints it under its reason', () => {
     const counts = countVitestRun('fixture', listedSkip, { root, allowList: { '(fixture declares no feature)': 'the fixture has no feature' } })
     expect(counts).toMatchObject({ passed: 1, failed: 0, skipped: 1, failures: [] })
-    expect(counts.lines).toEqual(['skip is skipped (fixture declares no feature) (the fixture has no feature)'])
+    expect(counts.lines).toEqual(['skipped 1 × "(fixture declares no feature)": the fixture has no feature', '  - is skipped (fixture declares no feature)'])
   })
 
   it('counts a non-zero exit status or success: false that no test explains as one failure', () => {
