@@ -78,11 +78,11 @@ step('type check')
 check('tsc --noEmit over sources and tests', run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']))
 
 // ---------------------------------------------------------------------------------------------
-// Bun and Deno: the runtime-neutral suite (core, cookie store, CSRF, MemoryStore, KVStore): files
+// Bun and Deno: the runtime-neutral suite (core, cookie store, CSRF, Web adapter, MemoryStore, KVStore): files
 // that need no Redis, PostgreSQL or Node adapter, run by vitest itself under each runtime. A test
 // that measures Node itself is left out by name on the runtime that lacks what it measures, and
 // counts as skipped. Each runtime's binary comes from its npm package, into .cache/ like Node's.
-const NEUTRAL_FILES = ['src', 'test/core', 'test/cookie-store', 'test/csrf/origin.test.ts', 'test/csrf/token.test.ts', 'test/workers/kv-store.test.ts']
+const NEUTRAL_FILES = ['src', 'test/core', 'test/cookie-store', 'test/csrf/origin.test.ts', 'test/csrf/token.test.ts', 'test/workers/kv-store.test.ts', 'test/web']
 const NODE_ADAPTER_FILES = ['test/core/autocommit.test.ts', 'test/core/store-errors.test.ts']
 const OTHER_RUNTIMES = [
   {
