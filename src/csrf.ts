@@ -23,7 +23,7 @@
  *
  * @module
  */
-export type { CsrfFailure, CsrfFailureReason, CsrfResult } from './csrf/result.js'
+export { CsrfError, type CsrfFailure, type CsrfFailureReason, type CsrfResult } from './csrf/result.js'
 export { constantTimeEqual } from './csrf/bytes.js'
 export { CSRF_FIELD, CSRF_SESSION_KEY, csrfField, csrfToken, verifyCsrfToken, type CsrfSession, type VerifyTokenOptions } from './csrf/tokens.js'
 export { createCsrfToken, verifySignedCsrfToken, type CsrfSecrets } from './csrf/signed.js'

@@ -8,8 +8,8 @@ import { fail, OK, type CsrfResult } from './result.js'
 export interface OriginOptions {
   /**
    * Origins allowed to send unsafe requests, each a full origin: `'https://example.com'`,
-   * `'http://localhost:3000'`. The request's own origin (from its URL, or `Host` on Node) is
-   * always allowed. @default []
+   * `'http://localhost:3000'`. The request's own origin (its URL's, or the host the browser
+   * asked for: see `trustProxy`) is always allowed. @default []
    */
   allowed?: readonly string[]
   /** Let `Sec-Fetch-Site: same-site` through to the origin check (its origin must still be allowed). @default false */
@@ -20,7 +20,13 @@ export interface OriginOptions {
    * default blocks it. @default false
    */
   allowMissingOrigin?: boolean
-  /** Take the request's own origin from `X-Forwarded-Proto` and `X-Forwarded-Host` (behind a proxy you trust). @default false */
+  /**
+   * Whether `X-Forwarded-Proto` and `X-Forwarded-Host` name the request's own origin, as Next.js
+   * takes `X-Forwarded-Host` for its server action check. A page on another site cannot set
+   * either header on a browser's request (a form cannot, and `fetch` would need a CORS preflight
+   * your server does not grant), so they are safe to read for CSRF; `false` reads `Host` and the
+   * connection's scheme only. @default true
+   */
   trustProxy?: boolean
 }
 
@@ -57,7 +63,7 @@ export function originPolicy(options: OriginOptions, caller = 'verifyOrigin'): O
     allowed,
     allowSameSite: options.allowSameSite === true,
     allowMissingOrigin: options.allowMissingOrigin === true,
-    trustProxy: options.trustProxy === true,
+    trustProxy: options.trustProxy !== false,
   }
   policies.set(options, policy)
   return policy
@@ -71,10 +77,16 @@ function firstValue(value: string | undefined): string | undefined {
 }
 
 /**
- * Whether `origin` is the request's own: the origin of its URL, or `scheme://Host` (the host the
- * browser asked for). Both count because servers disagree on which one carries the public name:
- * Next.js builds `request.url` from its own listening address, while `Host` is what the browser
- * sent; a page on another site can set neither.
+ * Whether `origin` is the request's own: the origin of its URL, or the host the browser asked for
+ * (`X-Forwarded-Host`, else `Host`, the headers Next.js compares for server actions) with the
+ * request's scheme (`X-Forwarded-Proto`, else the URL's, else the socket's). Both the URL and the
+ * host count because servers disagree on which one carries the public name: `next start` builds
+ * `request.url` from its own listening address, while `Host` is what the browser sent; a page on
+ * another site can set neither.
+ *
+ * A bare `{ headers }` (Next.js `headers()` in a server action) carries no scheme at all: there
+ * only the host is compared, as Next.js does. An `http:` page cannot use that to post to an
+ * `https:` site: its browser sends `Sec-Fetch-Site: cross-site`, refused above.
  */
 function isOwnOrigin(req: NormalizedRequest, origin: string, trustProxy: boolean): boolean {
   let scheme: string | undefined
@@ -87,7 +99,7 @@ function isOwnOrigin(req: NormalizedRequest, origin: string, trustProxy: boolean
       // fall back to the headers
     }
   }
-  scheme ??= req.encrypted ? 'https' : 'http'
+  if (req.encrypted !== undefined) scheme ??= req.encrypted ? 'https' : 'http'
   let host = req.header('host')
   if (trustProxy) {
     const proto = firstValue(req.header('x-forwarded-proto'))?.toLowerCase()
@@ -95,12 +107,14 @@ function isOwnOrigin(req: NormalizedRequest, origin: string, trustProxy: boolean
     host = firstValue(req.header('x-forwarded-host')) ?? host
   }
   if (!host || !HOST.test(host) || host.includes('@')) return false
-  try {
-    const url = new URL(`${scheme}://${host}`)
-    return url.host === host.toLowerCase() && url.origin !== 'null' && url.origin === origin
-  } catch {
-    return false
-  }
+  return (scheme ? [scheme] : ['https', 'http']).some((candidate) => {
+    try {
+      const url = new URL(`${candidate}://${host}`)
+      return url.host === host.toLowerCase() && url.origin !== 'null' && url.origin === origin
+    } catch {
+      return false
+    }
+  })
 }
 
 /** The origin check on a normalised request (no exception handling: callers catch). */
@@ -141,8 +155,8 @@ export function checkOrigin(req: NormalizedRequest, policy: OriginPolicy): CsrfR
 /**
  * Checks where an unsafe request comes from. GET, HEAD and OPTIONS pass. For other methods:
  * `Sec-Fetch-Site: cross-site` fails; `same-site` fails unless `allowSameSite`; then `Origin`
- * must equal one of `allowed` or the request's own origin exactly (scheme, host and port), and
- * `Origin: null` fails; without `Origin`, the origin of `Referer` is compared the same way;
+ * must equal one of `allowed` exactly (scheme, host and port) or the request's own origin (see
+ * `trustProxy`), and `Origin: null` fails; without `Origin`, the origin of `Referer` is compared the same way;
  * without either, the request fails unless `allowMissingOrigin`.
  *
  * Responses to requests checked this way depend on those headers: add `CSRF_VARY` to their

@@ -1,5 +1,5 @@
 // Answers to checked requests: the `Vary` they need, and a ready 403.
-import type { CsrfFailure } from './result.js'
+import type { CsrfError, CsrfFailure } from './result.js'
 
 /** The header names an origin decision depends on; responses to checked requests should `Vary` on them. */
 export const CSRF_VARY = 'Origin, Sec-Fetch-Site'
@@ -23,9 +23,13 @@ export function csrfVary(existing?: string | readonly string[] | number | null):
   return current.join(', ')
 }
 
-/** A 403 answer naming the reason, with `Vary: Origin, Sec-Fetch-Site` and `Cache-Control: no-store`. */
-export function csrfForbidden(result: CsrfFailure): Response {
-  return new Response(`Forbidden: CSRF check failed (${result.reason})\n`, {
+/**
+ * A 403 answer naming the reason, with `Vary: Origin, Sec-Fetch-Site` and `Cache-Control: no-store`,
+ * for a failed result or a caught {@link CsrfError}.
+ */
+export function csrfForbidden(refusal: CsrfFailure | CsrfError): Response {
+  const reason = 'reason' in refusal ? refusal.reason : refusal.code
+  return new Response(`Forbidden: CSRF check failed (${reason})\n`, {
     status: 403,
     headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', vary: CSRF_VARY },
   })
