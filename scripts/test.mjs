@@ -74,6 +74,8 @@ step('build')
 check('build (tsc → dist/esm, dist/cjs)', run('npm', ['run', 'build']))
 step('type check')
 check('tsc --noEmit over sources and tests', run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']))
+step('docs')
+check('docs-check: every TypeScript block of README.md and docs/ type-checks, demo snippets equal their files, the docs ship', run(process.execPath, ['scripts/docs-check.mjs']))
 
 step('vitest on Node ' + process.versions.node)
 vitest(`node ${process.versions.node}`, process.execPath, [])
