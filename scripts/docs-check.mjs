@@ -182,7 +182,13 @@ if (tscOutput) {
   problems.push(`tsc found errors in the docs' TypeScript:\n${located.trimEnd()}`)
 }
 
-// The docs ship with the package, and their relative links lead somewhere inside it.
+/** GitHub's anchors for the headings of a page: lower case, punctuation dropped, spaces to hyphens. */
+function anchors(page) {
+  const text = readFileSync(join(root, page), 'utf8').replace(/^```[\s\S]*?^```/gm, '')
+  return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map(([, title]) => title.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-')))
+}
+
+// The docs ship with the package, and their relative links (and anchors) lead somewhere inside it.
 try {
   const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))
   const shipped = new Set(pack.files.map((f) => f.path))
@@ -190,9 +196,11 @@ try {
   for (const page of pages()) {
     if (!shipped.has(page)) continue
     for (const [, target] of readFileSync(join(root, page), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)) {
-      if (/^[a-z]+:|^#/.test(target)) continue
-      const path = posix.normalize(posix.join(posix.dirname(page), target.split('#')[0]))
+      if (/^[a-z]+:/.test(target)) continue
+      const [file, anchor] = target.split('#')
+      const path = file ? posix.normalize(posix.join(posix.dirname(page), file)) : page
       if (!shipped.has(path)) problems.push(`${page}: the link (${target}) leads to ${path}, which the package does not ship: link it absolutely`)
+      else if (anchor && path.endsWith('.md') && !anchors(path).has(anchor)) problems.push(`${page}: the link (${target}) names no heading of ${path}`)
     }
   }
 } catch (error) {
