@@ -25,7 +25,10 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 export function secretList(secrets: CsrfSecrets, caller: string): readonly string[] {
   const list = typeof secrets === 'string' ? [secrets] : secrets
   if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === 'string' && s.length >= 32)) {
-    throw new TypeError(`${caller}: secrets must be a string or a non-empty list of strings, each at least 32 characters`)
+    // The usual cause: `secrets: process.env.SESSION_SECRET` with the variable unset.
+    const none = !Array.isArray(list) || list.length === 0 || list.some((s) => s === undefined || s === '')
+    const hint = none ? ': got none (is SESSION_SECRET set? createSessions hands its secrets on as sessions.config.secrets)' : ''
+    throw new TypeError(`${caller}: secrets must be a string or a non-empty list of strings, each at least 32 characters${hint}`)
   }
   return list
 }

@@ -42,9 +42,14 @@ export async function requireCsrf(form: FormData): Promise<void> {
 
 /** The path of the page the form was on (a local path only), with `csrf=expired`. */
 function formPage(referer: string | null): string {
-  const url = new URL(referer ?? '/', 'http://localhost')
-  url.searchParams.set('csrf', 'expired')
-  return /^\/(?![/\\])/.test(url.pathname) ? `${url.pathname}${url.search}` : '/?csrf=expired'
+  try {
+    const url = new URL(referer ?? '/', 'http://localhost')
+    url.searchParams.set('csrf', 'expired')
+    if (/^\/(?![/\\])/.test(url.pathname)) return `${url.pathname}${url.search}`
+  } catch {
+    // not a URL: the home page
+  }
+  return '/?csrf=expired'
 }
 
 /** Explains a form sent back by requireCsrf; pages render it with their `csrf` search parameter. */
