@@ -76,6 +76,8 @@ step('build')
 check('build (tsc → dist/esm, dist/cjs)', run('npm', ['run', 'build']))
 step('type check')
 check('tsc --noEmit over sources and tests', run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']))
+step('docs')
+check('docs-check: every TypeScript block of README.md and docs/ type-checks, demo snippets equal their files, the docs ship', run(process.execPath, ['scripts/docs-check.mjs']))
 
 // ---------------------------------------------------------------------------------------------
 // Bun and Deno: the runtime-neutral suite (core, cookie store, CSRF, Web adapter, MemoryStore, KVStore): files
