@@ -30,6 +30,8 @@ export interface UpstashRest {
   readonly url: string
   readonly token: string
   readonly port: number
+  /** False between `stop()` and `start()`. */
+  readonly listening: boolean
   /** HTTP requests received since the start or the last `reset()`. */
   readonly requests: number
   /** Per request: its path and the command names it carried (upper case). */
@@ -133,7 +135,7 @@ export async function startUpstashRest(options: { redisUrl: string; token?: stri
     const base64 = String(req.headers['upstash-encoding'] ?? '').toLowerCase() === 'base64'
     if (path === '/') {
       if (!isCommand(parsed)) return send(res, 400, { error: 'ERR the body must be a JSON array command' })
-      entry.commands.push(parsed[0].toUpperCase())
+      entry.commands.push(String(parsed[0]).toUpperCase())
       const reply = await run(parsed)
       if (reply instanceof Error) return send(res, 400, { error: reply.message })
       return send(res, 200, { result: encode(reply, base64) })
@@ -189,6 +191,9 @@ export async function startUpstashRest(options: { redisUrl: string; token?: stri
     token,
     get port() {
       return port
+    },
+    get listening() {
+      return server !== undefined
     },
     get requests() {
       return requests
