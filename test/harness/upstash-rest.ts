@@ -78,7 +78,7 @@ function isCommand(value: unknown): value is (string | number | boolean)[] {
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 /** Starts the REST server on a free loopback port, forwarding to `redisUrl`. */
-export async function startUpstashRest(options: { redisUrl: string; token?: string }): Promise<UpstashRest> {
+export async function startUpstashRest(options: { redisUrl: string; token?: string; /** Keep `log` (off for the bench). @default true */ log?: boolean }): Promise<UpstashRest> {
   const token = options.token ?? `test-token-${Math.random().toString(36).slice(2)}`
   // One connection for single commands and pipelines (ioredis pipelines them in order); MULTI/EXEC
   // blocks go one at a time over a second one, so no other command lands inside a transaction.
@@ -122,7 +122,7 @@ export async function startUpstashRest(options: { redisUrl: string; token?: stri
     requests++
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     const entry = { path, commands: [] as string[] }
-    log.push(entry)
+    if (options.log !== false) log.push(entry)
     const body = await readBody(req)
     if (req.headers.authorization !== `Bearer ${token}`) return send(res, 401, { error: 'Unauthorized' })
     if (req.method !== 'POST') return send(res, 405, { error: 'only POST is supported here' })
