@@ -12,8 +12,9 @@ import redisDriver from 'unstorage/drivers/redis'
 import { startRedis, type RedisServer } from '../harness/redis.js'
 import { fromUnstorage } from '../../src/unstorage.js'
 import { testSessionStore } from '../../src/testing.js'
-import { Jar } from '../helpers.js'
-import { serveSessions, uniquePrefix } from './support.js'
+import { createSessions } from '../../src/index.js'
+import { Jar, serve } from '../helpers.js'
+import { SECRET, serveSessions, sleep, uniquePrefix, type AnyData } from './support.js'
 
 let server: RedisServer
 let io: Redis
@@ -126,6 +127,35 @@ describe('fromUnstorage', () => {
       expect((await jar.fetch(`${app.url}/set?k=user&v=ada`)).status).toBe(200)
       expect((await jar.fetch(`${app.url}/set?k=theme&v=dark`)).status).toBe(200)
       expect(((await (await jar.fetch(`${app.url}/read`)).json()) as { data: unknown }).data).toEqual({ user: 'ada', theme: 'dark' })
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('without patch, 20 concurrent requests that each set a key keep one of them: last writer wins, as documented', async () => {
+    const sessions = createSessions<AnyData>({ secrets: [SECRET], store: fromUnstorage(storage({ driver: redisDriver({ url: server.url }) }), { prefix: uniquePrefix() }) })
+    let loaded = 0
+    const app = await serve(async (req, res) => {
+      const session = await sessions.get(req, res)
+      const key = new URL(req.url ?? '/', 'http://localhost').searchParams.get('k')!
+      if (key !== 'start') {
+        loaded++
+        const deadline = Date.now() + 5000
+        while (loaded < 20 && Date.now() < deadline) await sleep(5) // every request has loaded before any commits
+      }
+      session.data[key] = 1
+      res.end('ok')
+    })
+    try {
+      const jar = new Jar()
+      expect((await jar.fetch(`${app.url}/?k=start`)).status).toBe(200)
+      const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => jar.fetch(`${app.url}/?k=k${i}`)))
+      for (const response of responses) expect(response.status).toBe(200)
+      const session = await sessions.get(new Request(app.url, { headers: { cookie: jar.header } }))
+      const kept = Object.keys(session.data).filter((key) => key.startsWith('k'))
+      expect(loaded).toBe(20)
+      expect(kept.length).toBe(1)
+      expect(session.data.start).toBe(1)
     } finally {
       await app.close()
     }

@@ -7,6 +7,7 @@ import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Redis as IoRedis } from 'ioredis'
 import { Redis } from '@upstash/redis'
+import { Redis as CloudflareRedis } from '@upstash/redis/cloudflare'
 import { startRedis, type RedisServer } from '../harness/redis.js'
 import { startUpstashRest, type UpstashRest } from '../harness/upstash-rest.js'
 import { UpstashStore } from '../../src/upstash.js'
@@ -157,6 +158,14 @@ describe('UpstashStore', () => {
     let text = ''
     for (let e: unknown = error; e instanceof Error; e = e.cause) text += `${e.message}\n`
     expect(text).not.toContain('SECRET')
+  })
+
+  it('works with the client of @upstash/redis/cloudflare (the Workers build)', async () => {
+    const store = new UpstashStore({ client: new CloudflareRedis({ url: rest.url, token: rest.token, enableTelemetry: false }), prefix: uniquePrefix() })
+    await store.set('workersclient00001', { data: { a: 1 }, ...minute(), userId: 'cf' })
+    await store.patch('workersclient00001', { set: { b: 2 }, unset: [] }, Date.now() + 60_000)
+    expect((await store.get('workersclient00001'))?.data).toEqual({ a: 1, b: 2 })
+    expect((await store.listUser('cf')).map((s) => s.id)).toEqual(['workersclient00001'])
   })
 
   it('rejects bad options with a TypeError naming the option', () => {
