@@ -71,6 +71,16 @@ class UnstorageStore implements SessionStore {
     await this.#storage.removeItem(this.#prefix + id)
   }
 
+  /**
+   * `set` only while the session exists: a read, then the write. Not atomic (unstorage has no
+   * conditional write), but a logout now has to land in the one round trip between the two to be
+   * undone, instead of anywhere during a request that loaded the session before it.
+   */
+  async update(id: string, record: SessionRecord): Promise<void> {
+    if ((await this.get(id)) === undefined) return
+    await this.set(id, record)
+  }
+
   /** A read and a write (no driver moves an expiry alone): a write between them is overwritten with what was read. */
   async touch(id: string, expiresAt: number): Promise<void> {
     const record = await this.get(id)
@@ -83,13 +93,14 @@ class UnstorageStore implements SessionStore {
 /**
  * A store over any `unstorage` driver: memory, fs, redis, Cloudflare KV, Upstash, Vercel KV,
  * Netlify Blobs, MongoDB, Deno KV, … Each session is one item holding its JSON record. A read is
- * one driver `getItem`, a write one `setItem` (with the driver's TTL where it has one), a touch
- * both.
+ * one driver `getItem`, a new session's write one `setItem` (with the driver's TTL where it has
+ * one), a change to a loaded session or a touch both (see `update`).
  *
  * There is no `patch`: the core writes the whole record, so two concurrent requests that change
- * different keys of one session are last-writer-wins (one change is lost). There is no `update`
- * either: a request slower than a logout can write the session back. Use RedisStore,
- * UpstashStore or PostgresStore where that matters.
+ * different keys of one session are last-writer-wins (one change is lost). `update` and `touch`
+ * read before they write, so they do not recreate a session destroyed before they started; the
+ * check and the write are two steps, not one. Use RedisStore, UpstashStore or PostgresStore
+ * where that matters.
  *
  * @example
  * import { createStorage } from 'unstorage'

@@ -107,11 +107,46 @@ describe('fromUnstorage', () => {
     expect(await store.get('touchgone00000001')).toBeUndefined()
   })
 
-  it('has no patch, so the core writes whole records (last writer wins)', () => {
+  it('has no patch and no user index; update reads before it writes', async () => {
     const store = fromUnstorage(storage({ driver: memoryDriver() }))
     expect(store.patch).toBeUndefined()
-    expect(store.update).toBeUndefined()
     expect(store.listUser).toBeUndefined()
+    expect(store.revokeUser).toBeUndefined()
+    await store.update!('neverexisted00001', { data: { a: 1 }, ...minute() })
+    expect(await store.get('neverexisted00001')).toBeUndefined()
+  })
+
+  it('a request that loaded the session before a logout does not bring it back when it commits', async () => {
+    const sessions = createSessions<AnyData>({ secrets: [SECRET], store: fromUnstorage(storage({ driver: redisDriver({ url: server.url }) }), { prefix: uniquePrefix() }) })
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    let slowLoaded!: () => void
+    const loaded = new Promise<void>((resolve) => (slowLoaded = resolve))
+    const app = await serve(async (req, res) => {
+      const session = await sessions.get(req, res)
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname
+      if (path === '/logout') await session.destroy()
+      else if (path === '/slow') {
+        slowLoaded()
+        await released // the logout completes while this request holds the session
+        session.data.late = 1
+      } else session.data.user = 'ada'
+      res.end('ok')
+    })
+    try {
+      const jar = new Jar()
+      expect((await jar.fetch(`${app.url}/login`)).status).toBe(200)
+      const cookie = jar.header
+      const slow = fetch(`${app.url}/slow`, { headers: { cookie } })
+      await loaded
+      expect((await fetch(`${app.url}/logout`, { headers: { cookie } })).status).toBe(200)
+      release()
+      expect((await slow).status).toBe(200)
+      const after = await sessions.get(new Request(app.url, { headers: { cookie } }))
+      expect(after.data).toEqual({})
+    } finally {
+      await app.close()
+    }
   })
 
   it('rejects a driver or bad options with a TypeError', () => {
