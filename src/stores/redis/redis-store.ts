@@ -26,7 +26,6 @@ import {
   userOfReply,
   type IndexMode,
   type ScriptCall,
-  type SessionCallInput,
 } from './scripts.js'
 
 /** Options of {@link RedisStore}. */
@@ -157,17 +156,24 @@ export class RedisStore implements SessionStore {
 
   async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {
     const now = Date.now()
-    await this.#withIndex(id, now, 'xx', String(expiresAt), (input) => patchCall({ ...input, changes, expiresAt }))
+    const key = this.sessionKey(id)
+    await this.#withIndex(id, key, now, 'xx', String(expiresAt), (expectedUser, index) =>
+      patchCall({ key, id, now, expectedUser, index, changes, expiresAt }),
+    )
   }
 
   async touch(id: string, expiresAt: number): Promise<void> {
     const now = Date.now()
-    await this.#withIndex(id, now, 'xx', String(expiresAt), (input) => touchCall({ ...input, expiresAt }))
+    const key = this.sessionKey(id)
+    await this.#withIndex(id, key, now, 'xx', String(expiresAt), (expectedUser, index) =>
+      touchCall({ key, id, now, expectedUser, index, expiresAt }),
+    )
   }
 
   async destroy(id: string): Promise<void> {
     const now = Date.now()
-    await this.#withIndex(id, now, 'rem', '0', destroyCall)
+    const key = this.sessionKey(id)
+    await this.#withIndex(id, key, now, 'rem', '0', (expectedUser, index) => destroyCall({ key, id, now, expectedUser, index }))
     this.#users.delete(id)
   }
 
@@ -210,23 +216,30 @@ export class RedisStore implements SessionStore {
   // -------------------------------------------------------------------------------------------
 
   /**
-   * Runs a session script built by `build`, keeping the user index in step. Outside a cluster the
-   * index key rides in the same script (when the session's user is known from a recent read or
-   * write); in a cluster the index update goes out at the same time as its own command. When the
-   * session turns out to belong to another user than expected, that user's index is fixed with
-   * one more command.
+   * Runs the session script `build` makes (given the user the session is expected to have, and
+   * that user's index when it rides in the same script), keeping the user index in step. Outside
+   * a cluster the index key rides in the same script (when the session's user is known from a
+   * recent read or write); in a cluster the index update goes out at the same time as its own
+   * command. When the session turns out to belong to another user than expected, that user's
+   * index is fixed with one more command.
    */
-  async #withIndex(id: string, now: number, mode: 'xx' | 'rem', score: string, build: (input: SessionCallInput) => ScriptCall): Promise<void> {
-    const key = this.sessionKey(id)
+  async #withIndex(
+    id: string,
+    key: string,
+    now: number,
+    mode: 'xx' | 'rem',
+    score: string,
+    build: (expectedUser: string | undefined, index: string | undefined) => ScriptCall,
+  ): Promise<void> {
     const expected = this.#users.get(id)
     let reply: unknown
     if (expected === undefined) {
-      reply = await this.#eval(key, build({ key, id, now }))
+      reply = await this.#eval(key, build(undefined, undefined))
     } else if (!this.#driver.cluster) {
-      reply = await this.#eval(key, build({ key, id, now, expectedUser: expected, index: this.userKey(expected) }))
+      reply = await this.#eval(key, build(expected, this.userKey(expected)))
     } else {
       ;[reply] = await Promise.all([
-        this.#eval(key, build({ key, id, now, expectedUser: expected })),
+        this.#eval(key, build(expected, undefined)),
         this.#index(this.userKey(expected), id, score, now, mode),
       ])
     }
