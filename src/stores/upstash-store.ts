@@ -106,9 +106,9 @@ const evalCommand = (name: 'EVALSHA' | 'EVAL', script: string, call: ScriptCall)
 function upstashError(what: string, error: unknown): Error {
   if (!(error instanceof Error)) return new Error(`Upstash ${what} failed: ${String(error).split(', command was:')[0]}`)
   const at = error.message.indexOf(', command was:')
-  if (at >= 0 || error.name === 'UpstashJSONParseError') {
-    return new Error(`Upstash answered ${what} with an error: ${at >= 0 ? error.message.slice(0, at) : error.message.slice(0, 200)}`)
-  }
+  if (at >= 0) return new Error(`Upstash answered ${what} with an error: ${error.message.slice(0, at)}`)
+  // Its message quotes the body, which can be session data.
+  if (error.name === 'UpstashJSONParseError') return new Error(`Upstash answered ${what} with a body that is not JSON`)
   // A network failure (fetch failed, connection refused): nothing of the command in it.
   return new Error(`Upstash ${what} failed: ${error.message}`, { cause: error })
 }

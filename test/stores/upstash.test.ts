@@ -168,6 +168,24 @@ describe('UpstashStore', () => {
     expect((await store.listUser('cf')).map((s) => s.id)).toEqual(['workersclient00001'])
   })
 
+  it('keeps a body that is not JSON out of its errors too', async () => {
+    const { createServer } = await import('node:http')
+    const broken = createServer((_req, res) => res.end('<html>{"apiKey":"sk-live-SECRET"</html>'))
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve))
+    const { port } = broken.address() as { port: number }
+    try {
+      const store = new UpstashStore({ client: new Redis({ url: `http://127.0.0.1:${port}`, token: 't', enableTelemetry: false }) })
+      const error = await store.get('brokenbody0000001').then(() => new Error('no error'), (e: unknown) => e as Error)
+      expect(error.message).toMatch(/not JSON/)
+      let text = ''
+      for (let e: unknown = error; e instanceof Error; e = e.cause) text += `${e.message}\n`
+      expect(text).not.toContain('SECRET')
+    } finally {
+      broken.closeAllConnections()
+      broken.close()
+    }
+  })
+
   it('rejects bad options with a TypeError naming the option', () => {
     expect(() => new UpstashStore({ client: {} as never })).toThrow(/client/)
     expect(() => new UpstashStore({ client: new IoRedis({ lazyConnect: true }) as never })).toThrow(/client/)
