@@ -12,8 +12,8 @@
 //   `{"error"}` entry per queued command that Redis refused.
 // - `Authorization: Bearer <token>`: anything else is 401 `{"error": "Unauthorized"}`.
 // - `Upstash-Encoding: base64` (the client's default): every bulk string in the result, at any
-//   depth, is base64 of its bytes; integers stay JSON numbers, nil is `null`; the status reply
-//   `OK` is sent as is (the client special-cases it). Without the header, strings go as UTF-8.
+//   depth, is base64 of its bytes; integers stay JSON numbers, nil is `null`; a reply of exactly
+//   `OK` is sent as is (the client leaves `OK` undecoded). Without the header, strings go as UTF-8.
 // - Arguments may be JSON strings, numbers or booleans (sent to Redis as their text).
 // Not supported: the path-style `GET /set/key/value` form, SSE subscriptions (`/subscribe`),
 // `upstash-sync-token` semantics (ignored; one Redis is always in sync with itself).
