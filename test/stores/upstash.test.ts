@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto'
 import { builtinModules } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import vm from 'node:vm'
 import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Redis as IoRedis } from 'ioredis'
@@ -216,6 +217,60 @@ describe('UpstashStore', () => {
       ],
     })
     expect(found).toEqual([])
+  })
+})
+
+describe('UpstashStore with Web globals only (Edge runtime, Workers)', () => {
+  it('creates, changes, reloads and destroys a session, bundled with the Workers client and run in a bare V8 context', async () => {
+    const src = fileURLToPath(new URL('../../src/', import.meta.url))
+    const result = await build({
+      stdin: {
+        contents: `
+          export { createSessions } from './index.ts'
+          export { UpstashStore } from './upstash.ts'
+          export { Redis } from '@upstash/redis/cloudflare'`,
+        resolveDir: src,
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      globalName: 'bundle',
+      target: 'es2022',
+      write: false,
+      logLevel: 'silent',
+    })
+    const context = vm.createContext({
+      ...{ fetch, Request, Response, Headers, URL, AbortController, AbortSignal, EventTarget, Event, Blob, TextEncoder, TextDecoder, atob, btoa },
+      ...{ crypto: globalThis.crypto, structuredClone, setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask, console },
+    })
+    vm.runInContext(result.outputFiles[0]!.text, context)
+    expect(vm.runInContext('typeof process + typeof Buffer + typeof require', context)).toBe('undefinedundefinedundefined')
+    const prefix = uniquePrefix('edge')
+    const run = vm.runInContext(
+      `(async () => {
+        const client = new bundle.Redis({ url: ${JSON.stringify(rest.url)}, token: ${JSON.stringify(rest.token)}, enableTelemetry: false })
+        const store = new bundle.UpstashStore({ client, prefix: ${JSON.stringify(prefix)} })
+        const sessions = bundle.createSessions({ secrets: 'an edge secret of at least thirty-two chars', store })
+        const first = await sessions.get(new Request('https://edge.example/'))
+        first.data.views = 1
+        const [setCookie] = await first.commit()
+        const cookie = setCookie.split(';')[0]
+        const second = await sessions.get(new Request('https://edge.example/', { headers: { cookie } }))
+        second.data.views += 1
+        await second.commit()
+        const third = await sessions.get(new Request('https://edge.example/', { headers: { cookie } }))
+        const views = third.data.views
+        await third.destroy()
+        const gone = await sessions.read(new Request('https://edge.example/', { headers: { cookie } }))
+        return { views, gone }
+      })()`,
+      context,
+    ) as Promise<{ views: number; gone: unknown }>
+    const { views, gone } = await run
+    expect(views).toBe(2)
+    expect(gone).toBeUndefined()
+    expect(await io.keys(`${prefix}*`)).toEqual([])
   })
 })
 
