@@ -1,11 +1,48 @@
 import { defineConfig } from 'vitest/config'
 
+const exclude = ['**/node_modules/**', 'dist/**', 'examples/**']
+
+/**
+ * Files whose tests depend on time: a deadline, a measured duration, a server killed and waited
+ * for, a browser driving Next.js. They run in the `serial` project, one file at a time and only
+ * after the `parallel` project has finished (groupOrder), so a 2-core CI machine busy with the
+ * other files cannot make them late.
+ */
+export const serialFiles = [
+  'test/core/timeouts.test.ts',
+  'test/stores/redis-outage.test.ts',
+  'test/stores/redis-timeout.test.ts',
+  'test/stores/postgres-restart.test.ts',
+  'test/e2e/next.test.ts',
+  // checklist 38 measures how long a request takes with Redis down.
+  'test/security/checklist.test.ts',
+]
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'dist/**', 'examples/**'],
     testTimeout: 20_000,
     hookTimeout: 120_000,
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'parallel',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: [...exclude, ...serialFiles],
+          sequence: { groupOrder: 0 },
+          typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'serial',
+          include: serialFiles,
+          exclude,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 })

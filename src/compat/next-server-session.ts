@@ -23,11 +23,11 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { NodeRequest, NodeResponse } from '../adapters/context.js'
+import type { NodeRequest, NodeResponse } from '../core/frameworks.js'
 import { SessionError } from '../core/errors.js'
 import { generateId } from '../core/id.js'
 import type { SessionCookieOptions } from '../core/options.js'
-import { createSessions, type Sessions } from '../core/sessions.js'
+import { createSessions, type Sessions } from '../index.js'
 import type { SessionRecord, SessionStore as TesseraStore } from '../core/types.js'
 import { CSRF_SESSION_KEY, csrfToken, verifyCsrfToken } from '../csrf.js'
 import { MemoryStore } from '../stores/memory-store.js'
@@ -116,13 +116,13 @@ function facade(store: TesseraStore, maxAge: number): SessionStore & { [NATIVE]:
   return {
     id: async () => generateId(),
     get: async (sessionId) => (await store.get(sessionId))?.data ?? null,
-    set: (sessionId, data) => store.set(sessionId, record({ ...data })),
+    set: async (sessionId, data) => store.set(sessionId, record({ ...data })),
     async merge(sessionId, data) {
       const existing = await store.get(sessionId)
       if (existing && store.patch) return store.patch(sessionId, { set: { ...data }, unset: [] }, Date.now() + maxAge)
       return store.set(sessionId, record({ ...existing?.data, ...data }))
     },
-    destroy: (sessionId) => store.destroy(sessionId),
+    destroy: async (sessionId) => store.destroy(sessionId),
     [NATIVE]: { store, maxAge },
   }
 }

@@ -22,13 +22,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { promisify } from 'node:util'
-import type { NodeRequest, NodeResponse } from '../adapters/context.js'
+import type { NodeRequest, NodeResponse } from '../core/frameworks.js'
 import { SessionError } from '../core/errors.js'
 import type { SessionCookieOptions, SessionsOptions } from '../core/options.js'
 import type { Session as CoreSession } from '../core/session.js'
-import { createSessions, type Sessions } from '../core/sessions.js'
+import { createSessions, type Sessions } from '../index.js'
 import type { SessionStore as TesseraStore, StatelessStore } from '../core/types.js'
-import { Cookie as ConnectCookie, fromConnectStore, MemoryStore as CallbackMemoryStore, Store, type ConnectStoreLike } from '../stores/connect-store.js'
+import { Cookie as ConnectCookie, fromConnectStore, MemoryStore as CallbackMemoryStore, Store, type ConnectStoreLike } from '../connect.js'
 import { MemoryStore } from '../stores/memory-store.js'
 
 // ---------------------------------------------------------------------------------------------

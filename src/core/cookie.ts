@@ -16,6 +16,11 @@ export interface CookieAttributes {
   partitioned?: boolean
 }
 
+/** What a browser keeps of one cookie, name and attributes included (RFC 6265 §6.1's minimum). */
+export const MAX_COOKIE_BYTES = 4096
+/** A sealed value longer than one cookie goes out as `name.0`, `name.1`, …; at most this many are read back. */
+export const MAX_CHUNKS = 32
+
 /** A cookie to send: the framework-neutral value an adapter moves into its response. */
 export interface OutgoingCookie {
   name: string

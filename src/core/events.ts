@@ -1,4 +1,4 @@
-import type { CookieStoreLike, NodeRequest, RequestLike } from '../adapters/context.js'
+import type { CookieStoreLike, NodeRequest, RequestLike } from './frameworks.js'
 import { base64urlEncode } from './encoding.js'
 import { sha256 } from './sign.js'
 

@@ -1,3 +1,5 @@
+import type { MaybePromise } from './maybe.js'
+
 /**
  * The shape of session data when no type is given to `createSessions`. Augment it where the
  * session is ambient (Express's `req.session`):
@@ -36,7 +38,9 @@ export interface SessionSummary {
 
 /**
  * Where server-side sessions live. Stores do storage only: expiry math, touching, signing and
- * change tracking happen once, in the core. Every method may be called concurrently.
+ * change tracking happen once, in the core. Every method may be called concurrently, and may
+ * answer at once or with a promise (`T | Promise<T>`): the core waits only for a promise, so an
+ * in-process store that answers at once costs a request no await.
  *
  * - `get` returns a copy the caller may mutate, or undefined when missing or expired.
  * - `set` replaces the whole record; `record.expiresAt` is when the store should drop it, and a
@@ -51,15 +55,15 @@ export interface SessionSummary {
  * - `listUser` / `revokeUser` (optional) keep a per-user index of sessions bound with `bindUser`.
  */
 export interface SessionStore {
-  get(id: string): Promise<SessionRecord | undefined | null>
-  set(id: string, record: SessionRecord): Promise<void>
-  destroy(id: string): Promise<void>
-  touch?(id: string, expiresAt: number): Promise<void>
-  patch?(id: string, changes: SessionChanges, expiresAt: number): Promise<void>
-  update?(id: string, record: SessionRecord): Promise<void>
-  listUser?(userId: string): Promise<SessionSummary[]>
+  get(id: string): MaybePromise<SessionRecord | undefined | null>
+  set(id: string, record: SessionRecord): MaybePromise<void>
+  destroy(id: string): MaybePromise<void>
+  touch?(id: string, expiresAt: number): MaybePromise<void>
+  patch?(id: string, changes: SessionChanges, expiresAt: number): MaybePromise<void>
+  update?(id: string, record: SessionRecord): MaybePromise<void>
+  listUser?(userId: string): MaybePromise<SessionSummary[]>
   /** Destroys every session of `userId` except `except` (a store id); resolves to how many. */
-  revokeUser?(userId: string, except?: string): Promise<number>
+  revokeUser?(userId: string, except?: string): MaybePromise<number>
 }
 
 /**

@@ -1,7 +1,9 @@
-import { EventEmitter } from 'node:events'
+import { isObject, setOwn } from '../core/plain.js'
 import type { SessionRecord, SessionStore } from '../core/types.js'
+import { Deadlines, operationTimeoutMs } from './deadline.js'
 
-type Callback<T = unknown> = (error?: unknown, value?: T) => void
+/** A Node-style callback, as connect stores take it. */
+export type Callback<T = unknown> = (error?: unknown, value?: T) => void
 
 /**
  * An express-session store (connect-redis, connect-pg-simple, connect-mongo, memorystore, ...):
@@ -40,6 +42,13 @@ export interface ConnectStoreOptions {
    * them, or a later move back to express-session). @default { path: '/', httpOnly: true }
    */
   cookie?: Pick<ConnectSessionCookie, 'path' | 'httpOnly' | 'domain' | 'secure' | 'sameSite'>
+  /**
+   * Seconds to wait for the store to call back. Past it the operation rejects (the core answers
+   * with a `SessionError` `STORE_ERROR`, "timed out") and a later callback is ignored; a store
+   * that never calls back no longer hangs the request. The store may still finish the operation
+   * afterwards. @default 2
+   */
+  operationTimeout?: number
 }
 
 /** Where Tessera keeps what express-session has no field for. */
@@ -74,12 +83,9 @@ function call<T>(run: (callback: Callback<T>) => unknown): Promise<T | undefined
   })
 }
 
-function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
-}
-
-function expiryOf(cookie: unknown): number | undefined {
-  if (typeof cookie !== 'object' || cookie === null) return undefined
+/** The expiry (ms) an express-session session's `cookie` states, if it states a valid one. */
+export function cookieExpiry(cookie: unknown): number | undefined {
+  if (!isObject(cookie)) return undefined
   const { expires, _expires } = cookie as { expires?: unknown; _expires?: unknown }
   const value = expires ?? _expires
   if (value === null || value === undefined || value === false) return undefined
@@ -112,13 +118,14 @@ function expiryOf(cookie: unknown): number | undefined {
  * })
  */
 export function fromConnectStore(store: ConnectStoreLike, options: ConnectStoreOptions = {}): SessionStore {
-  if (typeof store !== 'object' || store === null || ['get', 'set', 'destroy'].some((m) => typeof (store as any)[m] !== 'function')) {
+  if (!isObject(store) || ['get', 'set', 'destroy'].some((m) => typeof (store as any)[m] !== 'function')) {
     throw new TypeError('fromConnectStore needs an express-session store (with get, set and destroy)')
   }
-  const { ttl = 86_400, cookie: cookieOptions = {} } = options
+  const { ttl = 86_400, cookie: cookieOptions = {}, operationTimeout = 2 } = options
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || !(ttl > 0)) {
     throw new TypeError(`fromConnectStore option ttl must be a number of seconds > 0, got ${JSON.stringify(ttl)}`)
   }
+  const deadlines = new Deadlines(operationTimeoutMs('fromConnectStore', operationTimeout), 'The connect store operation')
   const attributes = { path: '/', httpOnly: true, ...cookieOptions }
 
   const cookieFor = (expiresAt: number, now: number): ConnectSessionCookie => ({
@@ -129,10 +136,10 @@ export function fromConnectStore(store: ConnectStoreLike, options: ConnectStoreO
 
   const adapter: SessionStore = {
     async get(id) {
-      const session = await call<Record<string, unknown> | null>((cb) => store.get(id, cb))
-      if (typeof session !== 'object' || session === null) return undefined
+      const session = await deadlines.run('get', () => call<Record<string, unknown> | null>((cb) => store.get(id, cb)))
+      if (!isObject(session)) return undefined
       const now = Date.now()
-      const reserved = (typeof session[RESERVED] === 'object' && session[RESERVED] !== null ? session[RESERVED] : {}) as Partial<Reserved>
+      const reserved = (isObject(session[RESERVED]) ? session[RESERVED] : {}) as Partial<Reserved>
       let expiresAt: number
       if (typeof reserved.e === 'number' && Number.isFinite(reserved.e)) {
         // Written by Tessera: exact. The store may hold it up to a second longer (TTLs in seconds).
@@ -140,15 +147,15 @@ export function fromConnectStore(store: ConnectStoreLike, options: ConnectStoreO
         if (expiresAt <= now) return undefined
       } else {
         // Written by express-session: the store returned it, so the store considers it alive.
-        const fromCookie = expiryOf(session.cookie)
+        const fromCookie = cookieExpiry(session.cookie)
         expiresAt = fromCookie !== undefined && fromCookie > now ? fromCookie : now + ttl * 1000
       }
       const data: Record<string, unknown> = {}
       for (const key of Object.keys(session)) {
         if (key === 'cookie' || key === RESERVED) continue
-        defineKey(data, key, session[key])
+        setOwn(data, key, session[key])
       }
-      if (typeof reserved.k === 'object' && reserved.k !== null) for (const key of Object.keys(reserved.k)) defineKey(data, key, reserved.k[key])
+      if (isObject(reserved.k)) for (const key of Object.keys(reserved.k)) setOwn(data, key, reserved.k[key])
       const record: SessionRecord = {
         data: structuredClone(data),
         createdAt: typeof reserved.c === 'number' && Number.isFinite(reserved.c) ? reserved.c : now,
@@ -167,159 +174,17 @@ export function fromConnectStore(store: ConnectStoreLike, options: ConnectStoreO
       for (const key of Object.keys(record.data)) {
         const value = structuredClone(record.data[key])
         if (key === 'cookie' || key === RESERVED) (reserved.k ??= {})[key] = value
-        else defineKey(session, key, value)
+        else setOwn(session, key, value)
       }
       session.cookie = cookieFor(record.expiresAt, now)
       session[RESERVED] = reserved
-      await call((cb) => store.set(id, session, cb))
+      await deadlines.run('set', () => call((cb) => store.set(id, session, cb)))
     },
 
     async destroy(id) {
-      await call((cb) => store.destroy(id, cb))
+      await deadlines.run('destroy', () => call((cb) => store.destroy(id, cb)))
     },
   }
 
   return adapter
 }
-
-// ---------------------------------------------------------------------------------------------
-// Enough of express-session for store factories written as `connectStore(session)`.
-
-/** express-session's `Cookie`: the cookie settings kept inside each session. */
-export class Cookie {
-  path = '/'
-  httpOnly = true
-  domain?: string
-  secure?: boolean | 'auto'
-  sameSite?: boolean | 'lax' | 'strict' | 'none'
-  originalMaxAge: number | null = null
-  #expires: Date | null = null
-
-  constructor(options?: Partial<ConnectSessionCookie> & { [key: string]: unknown }) {
-    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new TypeError('argument options must be a object')
-    if (options) {
-      for (const key of Object.keys(options)) {
-        if (key !== 'data') (this as Record<string, unknown>)[key] = options[key]
-      }
-    }
-    if (this.originalMaxAge === undefined || this.originalMaxAge === null) this.originalMaxAge = this.maxAge ?? null
-  }
-
-  get expires(): Date | null {
-    return this.#expires
-  }
-  set expires(value: Date | string | null) {
-    this.#expires = typeof value === 'string' ? new Date(value) : value
-    this.originalMaxAge = this.maxAge ?? null
-  }
-
-  /** Milliseconds left, from `expires`. */
-  get maxAge(): number | undefined {
-    return this.#expires ? this.#expires.getTime() - Date.now() : undefined
-  }
-  set maxAge(ms: number | null | undefined) {
-    this.expires = typeof ms === 'number' ? new Date(Date.now() + ms) : null
-  }
-
-  get data(): Record<string, unknown> {
-    return {
-      originalMaxAge: this.originalMaxAge,
-      expires: this.#expires,
-      secure: this.secure,
-      httpOnly: this.httpOnly,
-      domain: this.domain,
-      path: this.path,
-      sameSite: this.sameSite,
-    }
-  }
-
-  toJSON(): Record<string, unknown> {
-    return this.data
-  }
-}
-
-/**
- * express-session's `Store` base class: an EventEmitter that store classes extend (its
- * constructor takes and ignores options, as connect-pg-simple passes them).
- */
-export class Store extends EventEmitter {
-  constructor(_options?: unknown) {
-    super()
-  }
-}
-
-interface MemoryEntry {
-  json: string
-  expiresAt: number | undefined
-}
-
-/** express-session's `MemoryStore`: callback API, JSON copies, expiry from the session's cookie. For tests. */
-export class MemoryStore extends Store {
-  readonly #sessions = new Map<string, MemoryEntry>()
-
-  #live(sid: string): MemoryEntry | undefined {
-    const entry = this.#sessions.get(sid)
-    if (entry && entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
-      this.#sessions.delete(sid)
-      return undefined
-    }
-    return entry
-  }
-
-  get(sid: string, callback: Callback<Record<string, unknown> | null>): void {
-    const entry = this.#live(sid)
-    setImmediate(callback, null, entry ? JSON.parse(entry.json) : null)
-  }
-
-  set(sid: string, session: Record<string, unknown>, callback?: Callback): void {
-    this.#sessions.set(sid, { json: JSON.stringify(session), expiresAt: expiryOf(session.cookie) })
-    if (callback) setImmediate(callback, null)
-  }
-
-  touch(sid: string, session: Record<string, unknown>, callback?: Callback): void {
-    const entry = this.#live(sid)
-    if (entry) {
-      const stored = JSON.parse(entry.json) as Record<string, unknown>
-      stored.cookie = session.cookie
-      this.#sessions.set(sid, { json: JSON.stringify(stored), expiresAt: expiryOf(session.cookie) })
-    }
-    if (callback) setImmediate(callback, null)
-  }
-
-  destroy(sid: string, callback?: Callback): void {
-    this.#sessions.delete(sid)
-    if (callback) setImmediate(callback, null)
-  }
-
-  all(callback: Callback<Record<string, Record<string, unknown>>>): void {
-    const out: Record<string, Record<string, unknown>> = Object.create(null)
-    for (const sid of [...this.#sessions.keys()]) {
-      const entry = this.#live(sid)
-      if (entry) out[sid] = JSON.parse(entry.json)
-    }
-    setImmediate(callback, null, out)
-  }
-
-  length(callback: Callback<number>): void {
-    let count = 0
-    for (const sid of [...this.#sessions.keys()]) if (this.#live(sid)) count++
-    setImmediate(callback, null, count)
-  }
-
-  clear(callback?: Callback): void {
-    this.#sessions.clear()
-    if (callback) setImmediate(callback, null)
-  }
-}
-
-/**
- * Stands in for the `express-session` module where store factories want it, so they work without
- * installing express-session.
- *
- * @example
- * import connectPgSimple from 'connect-pg-simple'
- * import { expressSession, fromConnectStore } from 'tessera/connect'
- * const PgStore = connectPgSimple(expressSession)
- * const store = fromConnectStore(new PgStore({ pool, createTableIfMissing: true }))
- */
-export const expressSession = { Store, MemoryStore, Cookie } as const

@@ -64,27 +64,6 @@ function copyNode(value: unknown, seen: object[], depth: number): unknown {
   return out
 }
 
-/** @internal A MemoryStore's own operations, without promises: what they would resolve to, done now. */
-export interface SyncStore {
-  get(id: string): SessionRecord | undefined
-  set(id: string, record: SessionRecord): void
-  update(id: string, record: SessionRecord): void
-  patch(id: string, changes: SessionChanges, expiresAt: number): void
-  touch(id: string, expiresAt: number): void
-}
-
-let syncOf: (store: object) => SyncStore | undefined
-
-/**
- * @internal The core's fast path: `store`'s operations without promises when it is a MemoryStore
- * none of whose methods was replaced (by a subclass or a spy, whose own code must then run);
- * undefined for any other store. Every await the core saves is a promise, a suspended frame and
- * a microtask turn per request.
- */
-export function syncStore(store: object): SyncStore | undefined {
-  return syncOf(store)
-}
-
 interface Entry {
   data: Record<string, unknown>
   createdAt: number
@@ -124,51 +103,30 @@ export class MemoryStore implements SessionStore {
     return this.#entries.size
   }
 
-  static {
-    const own = MemoryStore.prototype
-    syncOf = (store) =>
-      #entries in store &&
-      store.get === own.get &&
-      store.set === own.set &&
-      store.update === own.update &&
-      store.patch === own.patch &&
-      store.touch === own.touch &&
-      store.destroy === own.destroy
-        ? store.#sync
-        : undefined
-  }
-
-  // The writes below return false when the new expiry has passed: the session is destroyed instead.
-  readonly #sync: SyncStore = {
-    get: (id) => this.#get(id),
-    set: (id, record) => void (this.#set(id, record) || this.#remove(id)),
-    update: (id, record) => void (this.#live(id) && (this.#set(id, record) || this.#remove(id))),
-    patch: (id, changes, expiresAt) => void (this.#patch(id, changes, expiresAt) || this.#remove(id)),
-    touch: (id, expiresAt) => void (this.#touch(id, expiresAt) || this.#remove(id)),
-  }
-
-  async get(id: string): Promise<SessionRecord | undefined> {
+  // Every method answers at once (no promise): the core then loads and commits a memory session
+  // without an await (the store contract allows T | Promise<T>).
+  get(id: string): SessionRecord | undefined {
     return this.#get(id)
   }
 
-  async set(id: string, record: SessionRecord): Promise<void> {
-    if (!this.#set(id, record)) return this.destroy(id)
+  set(id: string, record: SessionRecord): void {
+    if (!this.#set(id, record)) this.#remove(id)
   }
 
   /** As `set`, but only while the session exists: never recreates one. */
-  async update(id: string, record: SessionRecord): Promise<void> {
-    if (this.#live(id)) await this.set(id, record)
+  update(id: string, record: SessionRecord): void {
+    if (this.#live(id)) this.set(id, record)
   }
 
-  async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {
-    if (!this.#patch(id, changes, expiresAt)) return this.destroy(id)
+  patch(id: string, changes: SessionChanges, expiresAt: number): void {
+    if (!this.#patch(id, changes, expiresAt)) this.#remove(id)
   }
 
-  async touch(id: string, expiresAt: number): Promise<void> {
-    if (!this.#touch(id, expiresAt)) return this.destroy(id)
+  touch(id: string, expiresAt: number): void {
+    if (!this.#touch(id, expiresAt)) this.#remove(id)
   }
 
-  async destroy(id: string): Promise<void> {
+  destroy(id: string): void {
     this.#remove(id)
   }
 
@@ -225,7 +183,7 @@ export class MemoryStore implements SessionStore {
     return true
   }
 
-  async listUser(userId: string): Promise<SessionSummary[]> {
+  listUser(userId: string): SessionSummary[] {
     const out: SessionSummary[] = []
     for (const id of this.#users.get(userId) ?? []) {
       const entry = this.#live(id)
@@ -234,7 +192,7 @@ export class MemoryStore implements SessionStore {
     return out
   }
 
-  async revokeUser(userId: string, except?: string): Promise<number> {
+  revokeUser(userId: string, except?: string): number {
     let count = 0
     for (const id of [...(this.#users.get(userId) ?? [])]) {
       if (id === except) continue

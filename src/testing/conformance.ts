@@ -3,16 +3,47 @@ import type { SessionRecord, SessionStore } from '../core/types.js'
 /** The test-runner functions the suite needs: vitest's, Jest's, node:test's or Mocha's. */
 export interface TestRunner {
   describe(name: string, body: () => void): unknown
-  it(name: string, body: () => Promise<void>, timeout?: number): unknown
+  /**
+   * Registers a test. `it.skip` registers the tests of a capability the store does not declare,
+   * so the runner reports them as skipped (never as passed); a runner without `it.skip` does not
+   * list them at all.
+   */
+  it: {
+    (name: string, body: () => Promise<void>, timeout?: number): unknown
+    skip?: (name: string, body: () => Promise<void>) => unknown
+  }
 }
+
+/**
+ * An optional part of the store contract: `touch`, `patch`, `update`, or `userIndex`
+ * (`listUser` and `revokeUser` together).
+ */
+export type StoreCapability = 'touch' | 'patch' | 'update' | 'userIndex'
 
 /** Options of {@link testSessionStore}. */
 export interface ConformanceOptions extends TestRunner {
-  /** Whether the store keeps a per-user index (`listUser`/`revokeUser`). @default detected */
+  /**
+   * The optional methods the store has. The tests of a declared capability fail when its method
+   * is missing; those of an undeclared one are registered with `it.skip`, their name ending in
+   * `(store declares no <capability>)`. One more test fails when the store has a method it does
+   * not declare, so the list cannot go stale in either direction.
+   * @default []
+   */
+  capabilities?: readonly StoreCapability[]
+  /** @deprecated Same as listing `'userIndex'` in `capabilities`. */
   userIndex?: boolean
   /** Milliseconds for each test. @default 10000 */
   timeout?: number
 }
+
+const CAPABILITIES: Record<StoreCapability, readonly (keyof SessionStore)[]> = {
+  touch: ['touch'],
+  patch: ['patch'],
+  update: ['update'],
+  userIndex: ['listUser', 'revokeUser'],
+}
+const hasCapability = (store: SessionStore, capability: StoreCapability): boolean =>
+  CAPABILITIES[capability].every((method) => typeof store[method] === 'function')
 
 function fail(message: string): never {
   throw new Error(`store conformance: ${message}`)
@@ -56,10 +87,36 @@ function record(data: Record<string, unknown>, lifetimeMs = 60_000, userId?: str
  */
 export function testSessionStore(name: string, makeStore: () => SessionStore | Promise<SessionStore>, options: ConformanceOptions): void {
   const { describe, it, timeout = 10_000 } = options
+  const declared = new Set<StoreCapability>(options.capabilities ?? [])
+  if (options.userIndex) declared.add('userIndex')
+  for (const capability of declared) {
+    if (!Object.hasOwn(CAPABILITIES, capability)) throw new TypeError(`option capabilities: unknown capability ${JSON.stringify(capability)}`)
+  }
   const test = (title: string, body: (store: SessionStore) => Promise<void>) =>
     it(title, async () => body(await makeStore()), timeout)
+  // The tests of one optional method: run (and fail without the method) when declared, reported
+  // as skipped with the reason in their name when not. Never a silent pass.
+  const optional = (capability: StoreCapability, title: string, body: (store: SessionStore) => Promise<void>) => {
+    if (!declared.has(capability)) {
+      it.skip?.(`${title} (store declares no ${capability})`, async () => {})
+      return
+    }
+    test(title, async (store) => {
+      const missing = CAPABILITIES[capability].filter((method) => typeof store[method] !== 'function')
+      if (missing.length) fail(`capability ${capability} is declared but the store has no ${missing.join(' or ')}`)
+      await body(store)
+    })
+  }
 
   describe(`${name} conformance`, () => {
+    test(`declares exactly the optional methods it has (${[...declared].join(', ') || 'none'})`, async (store) => {
+      for (const capability of Object.keys(CAPABILITIES) as StoreCapability[]) {
+        const has = hasCapability(store, capability)
+        if (has && !declared.has(capability)) fail(`the store has ${CAPABILITIES[capability].join(' and ')}: add '${capability}' to capabilities so it is tested`)
+        if (!has && declared.has(capability)) fail(`capability ${capability} is declared but the store lacks ${CAPABILITIES[capability].join(' or ')}`)
+      }
+    })
+
     test('returns undefined for an id it never saw', async (store) => {
       const found = await store.get(newId())
       if (found !== undefined && found !== null) fail(`get of an unknown id returned ${JSON.stringify(found)}`)
@@ -121,12 +178,11 @@ export function testSessionStore(name: string, makeStore: () => SessionStore | P
       if (await store.get(id)) fail('record with a past expiry was kept')
     })
 
-    test('touch, when supported, moves the expiry and keeps the data', async (store) => {
-      if (!store.touch) return
+    optional('touch', 'touch moves the expiry and keeps the data', async (store) => {
       const id = newId()
       await store.set(id, record({ a: 1 }, 1200))
       const later = Date.now() + 60_000
-      await store.touch(id, later)
+      await store.touch!(id, later)
       await sleep(1600)
       const found = await store.get(id)
       if (!found) fail('touched record expired at its old expiry')
@@ -134,16 +190,14 @@ export function testSessionStore(name: string, makeStore: () => SessionStore | P
       if (Math.abs(found.expiresAt - later) > 1000) fail('expiresAt after touch does not match')
     })
 
-    test('patch, when supported, sets and unsets only the named keys', async (store) => {
-      if (!store.patch) return
+    optional('patch', 'patch sets and unsets only the named keys', async (store) => {
       const id = newId()
       await store.set(id, record({ keep: 1, change: 1, drop: 1 }))
-      await store.patch(id, { set: { change: { deep: [2] }, add: 'new' }, unset: ['drop'] }, Date.now() + 60_000)
+      await store.patch!(id, { set: { change: { deep: [2] }, add: 'new' }, unset: ['drop'] }, Date.now() + 60_000)
       equal((await store.get(id))?.data, { keep: 1, change: { deep: [2] }, add: 'new' }, 'data after patch')
     })
 
-    test('patch, when supported, loses no update when 20 run at once on different keys', async (store) => {
-      if (!store.patch) return
+    optional('patch', 'patch loses no update when 20 run at once on different keys', async (store) => {
       const id = newId()
       await store.set(id, record({}))
       await Promise.all(Array.from({ length: 20 }, (_, i) => store.patch!(id, { set: { [`k${i}`]: i }, unset: [] }, Date.now() + 60_000)))
@@ -151,41 +205,35 @@ export function testSessionStore(name: string, makeStore: () => SessionStore | P
       for (let i = 0; i < 20; i++) if (data[`k${i}`] !== i) fail(`key k${i} was lost by concurrent patches`)
     })
 
-    test('patch, when supported, does not recreate a destroyed session', async (store) => {
-      if (!store.patch) return
+    optional('patch', 'patch does not recreate a destroyed session', async (store) => {
       const id = newId()
       await store.set(id, record({ a: 1 }))
       await store.destroy(id)
-      await store.patch(id, { set: { b: 2 }, unset: [] }, Date.now() + 60_000)
+      await store.patch!(id, { set: { b: 2 }, unset: [] }, Date.now() + 60_000)
       if (await store.get(id)) fail('patch after destroy brought the session back')
     })
 
-    test('update, when supported, replaces an existing session whole (user included)', async (store) => {
-      if (!store.update) return
+    optional('update', 'update replaces an existing session whole (user included)', async (store) => {
       const id = newId()
       await store.set(id, record({ a: 1, b: 2 }))
       const next = { ...record({ a: 3 }), userId: 'u-update' }
-      await store.update(id, next)
+      await store.update!(id, next)
       const got = await store.get(id)
       equal(got?.data, { a: 3 }, 'data after update')
       equal(got?.userId, 'u-update', 'userId after update')
     })
 
-    test('update, when supported, does not recreate a destroyed session', async (store) => {
-      if (!store.update) return
+    optional('update', 'update does not recreate a destroyed session', async (store) => {
       const id = newId()
       await store.set(id, record({ a: 1 }))
       await store.destroy(id)
-      await store.update(id, { ...record({ a: 2 }), userId: 'u-update' })
+      await store.update!(id, { ...record({ a: 2 }), userId: 'u-update' })
       if (await store.get(id)) fail('update after destroy brought the session back')
       if (store.listUser && (await store.listUser('u-update')).some((s) => s.id === id)) fail('update after destroy indexed the session for its user')
     })
 
-    test('listUser and revokeUser, when supported, index sessions by user', async (store) => {
-      if (!store.listUser || !store.revokeUser) {
-        if (options.userIndex) fail('userIndex was promised but listUser/revokeUser are missing')
-        return
-      }
+    optional('userIndex', 'listUser and revokeUser index sessions by user', async (store) => {
+      if (!store.listUser || !store.revokeUser) fail('listUser or revokeUser vanished during the test')
       const user = newId()
       const [a, b, c, other] = [newId(), newId(), newId(), newId()]
       await store.set(a, record({ n: 1 }, 60_000, user))

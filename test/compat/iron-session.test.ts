@@ -14,7 +14,7 @@ import {
   withIronSessionSsr,
   type SessionOptions,
 } from '../../src/compat/iron-session.js'
-import { createSessions } from '../../src/core/sessions.js'
+import { createSessions } from '../../src/index.js'
 import { CookieStore } from '../../src/stores/cookie-store.js'
 import { FakeCookieStore } from '../core/support.js'
 import { Jar, serve, type Running } from '../helpers.js'

@@ -21,6 +21,7 @@ import {
 } from '../../src/compat/next-server-session.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import { startRedis, type RedisServer } from '../harness/redis.js'
+import { barrier } from '../barrier.js'
 import { Jar, serve, type Running } from '../helpers.js'
 
 const running: Running[] = []
@@ -202,11 +203,13 @@ describe('defects not copied', () => {
   ] as const) {
     it(`concurrent setSessionData calls on different keys all survive (${label})`, async () => {
       configure({ sessionStore: makeStore() })
+      const keys = ['a', 'b', 'c', 'd', 'e']
+      const loaded = barrier(keys.length)
       const url = await start(async (req, res) => {
         const key = new URL(req.url!, 'http://x').searchParams.get('key')
         if (key) {
-          await getSessionData(req, res) // both requests load the same state first...
-          await sleep(100) // ...then write while the other is in flight
+          await getSessionData(req, res) // every request loads the same state first...
+          await loaded.arrive() // ...then all of them write
           await setSessionData(req, res, { [key]: true })
         } else {
           await setSessionData(req, res, { started: true })
@@ -215,7 +218,6 @@ describe('defects not copied', () => {
       })
       const jar = new Jar()
       await jar.fetch(url)
-      const keys = ['a', 'b', 'c', 'd', 'e']
       await Promise.all(keys.map((key) => jar.fetch(`${url}/?key=${key}`)))
       const data = await (await jar.fetch(`${url}/?other`)).json()
       expect(data).toEqual({ started: true, a: true, b: true, c: true, d: true, e: true })

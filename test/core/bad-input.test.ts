@@ -3,7 +3,7 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseCookies, readCookie, serializeCookie } from '../../src/core/cookie.js'
-import { createSessions, type Sessions } from '../../src/core/sessions.js'
+import { createSessions, type Sessions } from '../../src/index.js'
 import type { SessionRecord, SessionStore } from '../../src/core/types.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import { Jar, serve, type Running } from '../helpers.js'

@@ -1,7 +1,7 @@
 // When Tessera sends a Set-Cookie, what it looks like, and when it stays silent.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createSessions, type Sessions } from '../../src/core/sessions.js'
+import { createSessions, type Sessions } from '../../src/index.js'
 import type { SessionsOptions } from '../../src/core/options.js'
 import type { Session } from '../../src/core/session.js'
 import { SessionError } from '../../src/core/errors.js'

@@ -2,7 +2,7 @@
 // must be the data itself, never the machinery behind it.
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { createSessions } from '../../src/core/sessions.js'
+import { createSessions } from '../../src/index.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import { webRequest } from './support.js'
 

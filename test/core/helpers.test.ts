@@ -2,9 +2,9 @@
 // hashed store keys, and the read-only cookie store of a Next.js server component.
 import { createHash } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { SessionContext } from '../../src/adapters/context.js'
+import type { SessionContext } from '../../src/core/frameworks.js'
 import { SessionError } from '../../src/core/errors.js'
-import { createSessions } from '../../src/core/sessions.js'
+import { createSessions } from '../../src/index.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import { Jar, serve, type Running } from '../helpers.js'
 import { FakeCookieStore, named, nodeReq, spiedStore, webRequest, webRound, type AnyData } from './support.js'

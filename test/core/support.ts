@@ -2,9 +2,9 @@
 import type { IncomingMessage } from 'node:http'
 import { connect as netConnect } from 'node:net'
 import { vi } from 'vitest'
-import type { NodeRequest } from '../../src/adapters/context.js'
+import type { NodeRequest } from '../../src/core/frameworks.js'
 import type { Session } from '../../src/core/session.js'
-import type { Sessions } from '../../src/core/sessions.js'
+import type { Sessions } from '../../src/sessions.js'
 import type { SessionChanges, SessionRecord, SessionStore, SessionSummary } from '../../src/core/types.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import { Jar } from '../helpers.js'
@@ -93,13 +93,13 @@ export class SlowStore implements SessionStore {
 
 export type Method = 'get' | 'set' | 'patch' | 'touch' | 'destroy' | 'listUser' | 'revokeUser'
 
-/** A MemoryStore that fails on demand: `fail.set = 'throw'` throws synchronously, `'reject'` rejects. */
+/** A MemoryStore that fails on demand: `fail.set = 'throw'` throws synchronously, `'reject'` rejects. Answers synchronously otherwise, as MemoryStore does. */
 export class FlakyStore implements SessionStore {
   readonly inner = new MemoryStore()
   readonly fail: Partial<Record<Method, 'throw' | 'reject'>> = {}
   readonly errors: Error[] = []
 
-  #run<T>(method: Method, call: () => Promise<T>): Promise<T> {
+  #run<T>(method: Method, call: () => T | Promise<T>): T | Promise<T> {
     const mode = this.fail[method]
     if (mode) {
       const error = new Error(`${method} is down`)
@@ -124,10 +124,10 @@ export class FlakyStore implements SessionStore {
   destroy(id: string) {
     return this.#run('destroy', () => this.inner.destroy(id))
   }
-  listUser(userId: string): Promise<SessionSummary[]> {
+  listUser(userId: string) {
     return this.#run('listUser', () => this.inner.listUser(userId))
   }
-  revokeUser(userId: string, except?: string): Promise<number> {
+  revokeUser(userId: string, except?: string) {
     return this.#run('revokeUser', () => this.inner.revokeUser(userId, except))
   }
   recover() {

@@ -1,7 +1,7 @@
 // Expiry and id acceptance: the server decides what a cookie is worth, never the cookie.
 import { createHmac, randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createSessions } from '../../src/core/sessions.js'
+import { createSessions } from '../../src/index.js'
 import type { SessionRecord, SessionStore } from '../../src/core/types.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import { Jar } from '../helpers.js'

@@ -2,7 +2,7 @@
 // id), and the constant-time comparison under both.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createSessions } from '../../src/core/sessions.js'
+import { createSessions } from '../../src/index.js'
 import { CookieStore } from '../../src/stores/cookie-store.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import {
@@ -203,6 +203,12 @@ describe('signed double-submit token', () => {
     await expect(createCsrfToken([], idA)).rejects.toThrow(TypeError)
     await expect(verifySignedCsrfToken(['x'.repeat(31)], idA, 'a.b')).rejects.toThrow(TypeError)
     await expect(createCsrfToken(SECRET, '')).rejects.toThrow(TypeError)
+  })
+
+  it('names SESSION_SECRET when the secrets are missing: sessions created with secrets: undefined hand on none', async () => {
+    const sessions = createSessions({ secrets: process.env.TESSERA_TEST_UNSET_SECRET, store: new MemoryStore() })
+    await expect(createCsrfToken(sessions.config.secrets, idA)).rejects.toThrow(/got none \(is SESSION_SECRET set\?/)
+    await expect(createCsrfToken('short', idA)).rejects.not.toThrow(/SESSION_SECRET/)
   })
 })
 

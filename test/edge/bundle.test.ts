@@ -67,6 +67,23 @@ describe('Edge runtime: core entries import no Node built-in', () => {
     expect(code).not.toMatch(/\brequire\(/)
   })
 
+  it('tessera as Edge runtimes resolve it (src/index.edge.ts), without the node:http autoCommit patcher', async () => {
+    const { builtins, metafile, code } = await bundle('index.edge.ts')
+    expect(builtins).toEqual([])
+    expect(externalImports(metafile)).toEqual([])
+    expect(Object.keys(metafile.inputs).filter((file) => file.includes('autocommit'))).toEqual([])
+    expect(code).not.toMatch(/\.writeHead\s*=/) // the patcher replaces res.writeHead
+    // The check can fail: the Node build carries the patcher.
+    const node = await bundle('index.ts')
+    expect(Object.keys(node.metafile.inputs).some((file) => file.includes('adapters/autocommit'))).toBe(true)
+    expect(node.code).toMatch(/\.writeHead\s*=/)
+  })
+
+  it('the Edge build of tessera exports the same names as the Node build', async () => {
+    const [full, edge] = await Promise.all([import('../../src/index.js'), import('../../src/index.edge.js')])
+    expect(Object.keys(edge).sort()).toEqual(Object.keys(full).sort())
+  })
+
   it('tessera/web (src/web.ts)', async () => {
     const { builtins, metafile } = await bundle('web.ts')
     expect(builtins).toEqual([])

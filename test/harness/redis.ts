@@ -2,7 +2,7 @@
 // can be killed and restarted on the same port/data, and a 3-master cluster.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -137,25 +137,45 @@ function encodeCommand(args: readonly string[]): string {
 
 /** Parses one simple/error/integer/bulk reply; undefined while incomplete. */
 function parseReply(buf: Buffer): Reply | undefined {
-  const lineEnd = buf.indexOf('\r\n')
+  return parseAt(buf, 0)?.reply
+}
+
+/**
+ * The reply starting at `offset` and where it ends. An array of bulk strings (what SENTINEL
+ * get-master-addr-by-name answers) comes back as its items joined by CRLF.
+ */
+function parseAt(buf: Buffer, offset: number): { reply: Reply; end: number } | undefined {
+  const lineEnd = buf.indexOf('\r\n', offset)
   if (lineEnd < 0) return undefined
-  const type = buf.toString('latin1', 0, 1)
-  const line = buf.toString('utf8', 1, lineEnd)
+  const type = buf.toString('latin1', offset, offset + 1)
+  const line = buf.toString('utf8', offset + 1, lineEnd)
   switch (type) {
     case '+':
     case ':':
-      return { ok: true, value: line }
+      return { reply: { ok: true, value: line }, end: lineEnd + 2 }
     case '-':
-      return { ok: false, error: line }
+      return { reply: { ok: false, error: line }, end: lineEnd + 2 }
     case '$': {
       const length = Number(line)
-      if (length < 0) return { ok: true, value: '' }
+      if (length < 0) return { reply: { ok: true, value: '' }, end: lineEnd + 2 }
       const start = lineEnd + 2
       if (buf.length < start + length + 2) return undefined
-      return { ok: true, value: buf.toString('utf8', start, start + length) }
+      return { reply: { ok: true, value: buf.toString('utf8', start, start + length) }, end: start + length + 2 }
+    }
+    case '*': {
+      const items: string[] = []
+      let end = lineEnd + 2
+      for (let i = 0; i < Number(line); i++) {
+        const item = parseAt(buf, end)
+        if (item === undefined) return undefined
+        if (!item.reply.ok) return item
+        items.push(item.reply.value)
+        end = item.end
+      }
+      return { reply: { ok: true, value: items.join('\r\n') }, end }
     }
     default:
-      return { ok: false, error: `unexpected reply type ${JSON.stringify(type)}` }
+      return { reply: { ok: false, error: `unexpected reply type ${JSON.stringify(type)}` }, end: buf.length }
   }
 }
 
@@ -383,6 +403,62 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       return { nodes: ports.map((port) => ({ host: HOST, port })), stop }
     } catch (err) {
       await Promise.all(procs.map((proc) => halt(proc, 'SIGKILL')))
+      await stop()
+      if (attempt >= 3 || !isPortClash(err)) throw err
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Sentinel: one `redis-server --sentinel` watching a master started with startRedis()
+
+export interface RedisSentinel {
+  /** The sentinel's own port (clients connect here and ask for `name`). */
+  readonly port: number
+  /** The master name the sentinel monitors. */
+  readonly name: string
+  readonly sentinels: { host: string; port: number }[]
+  stop(): Promise<void>
+}
+
+async function waitForSentinel(port: number, name: string, masterPort: number, proc: Tracked): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  let last = 'no answer'
+  while (Date.now() < deadline) {
+    if (!proc.running()) throw new Error(`redis sentinel on port ${port} exited early:\n${proc.output()}`)
+    try {
+      // A bulk-string array reply; the port is the last line of the raw text.
+      const reply = await redisCommand(port, ['SENTINEL', 'get-master-addr-by-name', name])
+      if (reply === String(masterPort) || reply.endsWith(`\r\n${masterPort}`)) return
+      last = `master reported as ${JSON.stringify(reply)}`
+    } catch (err) {
+      last = message(err)
+    }
+    await sleep(50)
+  }
+  throw new Error(`redis sentinel on port ${port} did not report master ${name} within ${READY_TIMEOUT_MS} ms (${last}):\n${proc.output()}`)
+}
+
+/** Starts one sentinel monitoring `master` (quorum 1) under the name `name`. */
+export async function startRedisSentinel(master: { port: number }, name = 'mymaster'): Promise<RedisSentinel> {
+  for (let attempt = 1; ; attempt++) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tessera-sentinel-'))
+    tempDirs.add(dir)
+    const port = await freePort()
+    const conf = path.join(dir, 'sentinel.conf')
+    // The sentinel rewrites its config file at run time, so it must be a writable file.
+    await writeFile(conf, [`port ${port}`, `bind ${HOST}`, `dir ${dir}`, 'protected-mode no', `sentinel monitor ${name} ${HOST} ${master.port} 1`, ''].join('\n'))
+    const proc = spawnTracked('redis-server', [conf, '--sentinel'], dir)
+    const stop = async (): Promise<void> => {
+      await halt(proc, 'SIGTERM')
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 })
+      tempDirs.delete(dir)
+    }
+    try {
+      await waitForSentinel(port, name, master.port, proc)
+      return { port, name, sentinels: [{ host: HOST, port }], stop }
+    } catch (err) {
+      await halt(proc, 'SIGKILL')
       await stop()
       if (attempt >= 3 || !isPortClash(err)) throw err
     }

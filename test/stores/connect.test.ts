@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import express from 'express'
 import session from 'express-session'
 import { RedisStore as ConnectRedis } from 'connect-redis'
@@ -56,9 +56,10 @@ function pgStore(): ConnectStoreLike {
 testSessionStore('fromConnectStore(connect-redis on node-redis)', () => fromConnectStore(new ConnectRedis({ client: redis, prefix: uniquePrefix('sess') })), {
   describe,
   it,
+  capabilities: [],
 })
-testSessionStore('fromConnectStore(connect-pg-simple)', () => fromConnectStore(pgStore()), { describe, it })
-testSessionStore('fromConnectStore(expressSession.MemoryStore)', () => fromConnectStore(new MemoryStore()), { describe, it })
+testSessionStore('fromConnectStore(connect-pg-simple)', () => fromConnectStore(pgStore()), { describe, it, capabilities: [] })
+testSessionStore('fromConnectStore(expressSession.MemoryStore)', () => fromConnectStore(new MemoryStore()), { describe, it, capabilities: [] })
 
 describe('fromConnectStore', () => {
   it('hands the store an express-session session: data keys, cookie with our expiry, reserved __tessera', async () => {
@@ -229,6 +230,86 @@ describe('moving from express-session to Tessera', () => {
       expect(Object.keys(data).filter((k) => k !== 'start')).toHaveLength(1)
     } finally {
       await app.close()
+    }
+  })
+})
+
+describe('fromConnectStore: the outside review', () => {
+  /** A working callback store that stops calling back once `hang` is set (until `late` is run). */
+  function stallingStore(): ConnectStoreLike & { hang: boolean; late: Array<() => void> } {
+    const backing = new MemoryStore()
+    const store = {
+      hang: false,
+      late: [] as Array<() => void>,
+      get: (sid: string, cb: (error?: unknown, value?: unknown) => void) => {
+        if (store.hang) store.late.push(() => backing.get(sid, cb))
+        else backing.get(sid, cb)
+      },
+      set: (sid: string, session: AnyData, cb: (error?: unknown) => void) => {
+        if (store.hang) store.late.push(() => backing.set(sid, session, cb))
+        else backing.set(sid, session, cb)
+      },
+      destroy: (sid: string, cb: (error?: unknown) => void) => {
+        if (store.hang) store.late.push(() => backing.destroy(sid, cb))
+        else backing.destroy(sid, cb)
+      },
+    }
+    return store
+  }
+
+  it('review 18: a connect store whose get never calls back answers STORE_ERROR within operationTimeout', async () => {
+    const connect = stallingStore()
+    const { app } = await serveSessions({ store: fromConnectStore(connect, { operationTimeout: 0.3 }) })
+    try {
+      const jar = new Jar()
+      expect((await jar.fetch(`${app.url}/set?k=a&v=1`)).status).toBe(200)
+      connect.hang = true
+      const started = performance.now()
+      const response = await jar.fetch(`${app.url}/read`, { signal: AbortSignal.timeout(10_000) })
+      expect(response.status).toBe(500)
+      const body = (await response.json()) as { error: string; message: string }
+      expect(body.error).toBe('STORE_ERROR')
+      expect(body.message).toMatch(/timed out.*get.*0\.3 s.*operationTimeout/)
+      expect(performance.now() - started).toBeGreaterThanOrEqual(290)
+      // The answer that comes after the deadline is ignored, never unhandled.
+      for (const late of connect.late) late()
+      connect.hang = false
+      expect(((await (await jar.fetch(`${app.url}/read`)).json()) as { data: AnyData }).data).toEqual({ a: '1' })
+    } finally {
+      await app.close()
+    }
+  }, 20_000)
+
+  it('operationTimeout: a TypeError when it is not a number of seconds > 0, and longer than a timer can wait works', async () => {
+    for (const operationTimeout of [0, -1, Number.NaN, Infinity, '2']) {
+      expect(() => fromConnectStore(new MemoryStore(), { operationTimeout: operationTimeout as number }), String(operationTimeout)).toThrow(/operationTimeout/)
+    }
+    // 3,000,000 s is past what setTimeout can wait (2^31 - 1 ms, Node would fire it after 1 ms).
+    const connect = stallingStore()
+    const store = fromConnectStore(connect, { operationTimeout: 3_000_000 })
+    connect.hang = true
+    let settled = false
+    const pending = Promise.resolve(store.get('longwaitsession001')).finally(() => (settled = true))
+    await sleep(50)
+    expect(settled).toBe(false)
+    connect.late[0]!()
+    await expect(pending).resolves.toBeUndefined()
+  })
+
+  it('operationTimeout is 2 s when not given', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] })
+    try {
+      const connect = stallingStore()
+      connect.hang = true
+      const failed = Promise.resolve(fromConnectStore(connect).destroy('defaulttimeout0001')).then(() => 'resolved', (error: Error) => error.message)
+      let settled = false
+      void failed.finally(() => (settled = true))
+      await vi.advanceTimersByTimeAsync(1990)
+      expect(settled).toBe(false)
+      await vi.advanceTimersByTimeAsync(20)
+      expect(await failed).toMatch(/timed out.*2 s/)
+    } finally {
+      vi.useRealTimers()
     }
   })
 })

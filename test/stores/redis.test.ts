@@ -1,15 +1,10 @@
 // RedisStore against real redis-server processes: a standalone server (ioredis and node-redis)
 // and a 3-master cluster (ioredis Cluster and node-redis createCluster).
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, Redis } from 'ioredis'
 import { createClient, createCluster, createSentinel } from 'redis'
-import { freePort } from '../harness/ports.js'
-import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '../harness/redis.js'
+import { startRedis, startRedisCluster, startRedisSentinel, type RedisCluster, type RedisSentinel, type RedisServer } from '../harness/redis.js'
 import { RedisStore } from '../../src/redis.js'
 import { testSessionStore } from '../../src/testing.js'
 import { Jar } from '../helpers.js'
@@ -40,17 +35,17 @@ afterAll(async () => {
   await Promise.all([server?.stop(), cluster?.stop()])
 }, 60_000)
 
-testSessionStore('RedisStore on ioredis', () => new RedisStore({ client: io, prefix: uniquePrefix() }), { describe, it, userIndex: true })
-testSessionStore('RedisStore on node-redis', () => new RedisStore({ client: nodeRedis, prefix: uniquePrefix() }), { describe, it, userIndex: true })
+testSessionStore('RedisStore on ioredis', () => new RedisStore({ client: io, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] })
+testSessionStore('RedisStore on node-redis', () => new RedisStore({ client: nodeRedis, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] })
 testSessionStore('RedisStore on an ioredis Cluster', () => new RedisStore({ client: ioCluster, prefix: uniquePrefix() }), {
   describe,
   it,
-  userIndex: true,
+  capabilities: ['touch', 'patch', 'update', 'userIndex'],
 })
 testSessionStore('RedisStore on a node-redis cluster', () => new RedisStore({ client: nodeRedisCluster, prefix: uniquePrefix() }), {
   describe,
   it,
-  userIndex: true,
+  capabilities: ['touch', 'patch', 'update', 'userIndex'],
 })
 
 const hour = () => Date.now() + 3_600_000
@@ -275,54 +270,33 @@ describe('RedisStore behind createSessions over HTTP', () => {
 })
 
 describe('RedisStore through Redis Sentinel', () => {
-  let sentinel: ChildProcess | undefined
-  let dir: string
-  let sentinelPort: number
+  let sentinel: RedisSentinel | undefined
   let nodeRedisSentinel: ReturnType<typeof createSentinel>
   let ioSentinel: Redis
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tessera-sentinel-'))
-    sentinelPort = await freePort()
-    const conf = join(dir, 'sentinel.conf')
-    await writeFile(conf, [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor mymaster 127.0.0.1 ${server.port} 1`, ''].join('\n'))
-    sentinel = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' })
-    const probe = new Redis({ port: sentinelPort, lazyConnect: true, retryStrategy: () => 50 })
-    probe.on('error', () => {})
-    const deadline = Date.now() + 15_000
-    for (;;) {
-      try {
-        await probe.connect().catch(() => {})
-        const master = (await probe.call('SENTINEL', 'get-master-addr-by-name', 'mymaster')) as string[] | null
-        if (master?.[1] === String(server.port)) break
-      } catch {
-        // not up yet
-      }
-      if (Date.now() > deadline) throw new Error('redis sentinel did not come up')
-      await sleep(100)
-    }
-    probe.disconnect()
-    nodeRedisSentinel = createSentinel({ name: 'mymaster', sentinelRootNodes: [{ host: '127.0.0.1', port: sentinelPort }] })
+    sentinel = await startRedisSentinel(server)
+    nodeRedisSentinel = createSentinel({ name: sentinel.name, sentinelRootNodes: sentinel.sentinels })
     nodeRedisSentinel.on('error', () => {})
     await nodeRedisSentinel.connect()
-    ioSentinel = new Redis({ sentinels: [{ host: '127.0.0.1', port: sentinelPort }], name: 'mymaster' })
+    ioSentinel = new Redis({ sentinels: sentinel.sentinels, name: sentinel.name })
   }, 60_000)
 
   afterAll(async () => {
     ioSentinel?.disconnect()
     await nodeRedisSentinel?.close().catch(() => {})
-    if (sentinel && sentinel.exitCode === null) {
-      const exited = new Promise((resolve) => sentinel!.once('exit', resolve))
-      sentinel.kill('SIGKILL')
-      await exited
-    }
-    if (dir) await rm(dir, { recursive: true, force: true })
+    await sentinel?.stop()
   }, 30_000)
 
   testSessionStore('RedisStore on a node-redis sentinel', () => new RedisStore({ client: nodeRedisSentinel, prefix: uniquePrefix() }), {
     describe,
     it,
-    userIndex: true,
+    capabilities: ['touch', 'patch', 'update', 'userIndex'],
+  })
+  testSessionStore('RedisStore on ioredis through Sentinel', () => new RedisStore({ client: ioSentinel, prefix: uniquePrefix() }), {
+    describe,
+    it,
+    capabilities: ['touch', 'patch', 'update', 'userIndex'],
   })
 
   it('20 concurrent requests keep all 20 keys, on ioredis through Sentinel', async () => {

@@ -40,14 +40,18 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 }, 60_000)
 
-testSessionStore('fromUnstorage on the memory driver', () => fromUnstorage(storage({ driver: memoryDriver() })), { describe, it })
+const capabilities = ['touch', 'update'] as const
+
+testSessionStore('fromUnstorage on the memory driver', () => fromUnstorage(storage({ driver: memoryDriver() })), { describe, it, capabilities })
 testSessionStore('fromUnstorage on the fs driver', () => fromUnstorage(storage({ driver: fsDriver({ base: dir }) }), { prefix: uniquePrefix() }), {
   describe,
   it,
+  capabilities,
 })
 testSessionStore('fromUnstorage on the redis driver', () => fromUnstorage(storage({ driver: redisDriver({ url: server.url }) }), { prefix: uniquePrefix() }), {
   describe,
   it,
+  capabilities,
 })
 
 const minute = () => ({ createdAt: Date.now(), expiresAt: Date.now() + 60_000 })

@@ -37,7 +37,7 @@ afterAll(async () => {
   await server?.stop()
 }, 60_000)
 
-testSessionStore('UpstashStore', () => new UpstashStore({ client, prefix: uniquePrefix() }), { describe, it, userIndex: true })
+testSessionStore('UpstashStore', () => new UpstashStore({ client, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] })
 testSessionStore(
   'UpstashStore on a client without base64 responses or auto-pipelining',
   () =>
@@ -45,7 +45,7 @@ testSessionStore(
       client: new Redis({ url: rest.url, token: rest.token, responseEncoding: false, enableAutoPipelining: false, enableTelemetry: false }),
       prefix: uniquePrefix(),
     }),
-  { describe, it, userIndex: true },
+  { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] },
 )
 
 const minute = () => ({ createdAt: Date.now(), expiresAt: Date.now() + 60_000 })
@@ -331,9 +331,8 @@ describe('UpstashStore behind createSessions over HTTP', () => {
     const { port } = silent.address() as { port: number }
     try {
       const store = new UpstashStore({ client: new Redis({ url: `http://127.0.0.1:${port}`, token: 't', enableTelemetry: false }), operationTimeout: 0.3 })
-      const started = performance.now()
+      // Only the store's own timer produces this message: the server never answers.
       await expect(store.get('silentsession00001')).rejects.toThrow(/operationTimeout/)
-      expect(performance.now() - started).toBeLessThan(3000)
     } finally {
       silent.closeAllConnections()
       silent.close()

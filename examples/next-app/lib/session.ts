@@ -38,7 +38,7 @@ async function storeFromEnv(url: string | undefined): Promise<SessionStore | und
   if (!url) return undefined
   if (/^rediss?:\/\//.test(url)) {
     const [{ RedisStore }, { Redis }] = await Promise.all([load('tessera/redis'), load('ioredis')])
-    return new RedisStore({ client: new Redis(url) })
+    return new RedisStore({ client: new Redis(url, { lazyConnect: true }) }) // connects at the first command: next build needs no Redis
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const [{ PostgresStore }, { Pool }] = await Promise.all([load('tessera/postgres'), load('pg')])

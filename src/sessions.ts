@@ -1,12 +1,19 @@
-import { installAutoCommit } from '../adapters/autocommit.js'
-import { toContext, type GetArgs, type NodeResponse, type RequestContext, type SessionContext } from '../adapters/context.js'
-import { MemoryStore } from '../stores/memory-store.js'
-import { SessionError, storeError } from './errors.js'
-import { EventSink } from './events.js'
-import { resolveConfig, type Config, type SessionsOptions } from './options.js'
-import { loadNow, loadSession, rawData, Session, type Engine } from './session.js'
-import { sha256, Signer } from './sign.js'
-import type { SessionData, SessionStore, SessionSummary, StatelessStore } from './types.js'
+// createSessions: the core (load, Session, commit) composed with the adapters and the default
+// MemoryStore. Above src/core, which knows neither.
+import { NodeContext } from './adapters/node.js'
+import { pickContext } from './adapters/pick.js'
+import type { RequestContext } from './core/context.js'
+import { SessionError, storeError } from './core/errors.js'
+import { EventSink } from './core/events.js'
+import type { GetArgs, NodeResponse, SessionContext } from './core/frameworks.js'
+import { load } from './core/load.js'
+import { isThenable } from './core/maybe.js'
+import { resolveConfig, type Config, type SessionsOptions } from './core/options.js'
+import { rawData, Session } from './core/session.js'
+import { sha256, Signer } from './core/sign.js'
+import type { Engine } from './core/state.js'
+import type { SessionData, SessionStore, SessionSummary, StatelessStore } from './core/types.js'
+import { MemoryStore } from './stores/memory-store.js'
 
 /** What `createSessions` returns: configure once, import everywhere. */
 export interface Sessions<Data extends object = SessionData> {
@@ -52,21 +59,14 @@ function defaultStore(): SessionStore {
   return (global[DEFAULT_STORE] ??= new MemoryStore())
 }
 
+/** Makes a node:http response commit the session before its headers leave (adapters/autocommit.ts). */
+export type AutoCommit = (session: Session<object>, res: NodeResponse) => void
+
 /**
- * Configures sessions once for the whole app.
- *
- * @example
- * // lib/session.ts
- * import { createSessions } from 'tessera'
- * export const sessions = createSessions<{ user?: { name: string }; views?: number }>({
- *   secrets: process.env.SESSION_SECRET,
- * })
- *
- * // any handler
- * const session = await sessions.get(req, res)
- * session.data.views = (session.data.views ?? 0) + 1
+ * `createSessions`, given how to autoCommit on node:http: the `tessera` entry passes the
+ * writeHead/end patcher; its Edge build passes none, so the patcher is not in Edge bundles.
  */
-export function createSessions<Data extends object = SessionData>(options: SessionsOptions = {}): Sessions<Data> {
+export function sessionsOver<Data extends object = SessionData>(options: SessionsOptions, installAutoCommit: AutoCommit | undefined): Sessions<Data> {
   const config = resolveConfig(options, defaultStore)
   // The cookie store seals with the app's secrets: it gets them here, once.
   if (config.stateless) (config.store as StatelessStore).init?.({ secrets: config.secrets })
@@ -83,54 +83,51 @@ export function createSessions<Data extends object = SessionData>(options: Sessi
   const frozen = new WeakMap<object, Promise<Session<Data>>>()
   type Slotted = { [slot]?: Promise<Session<Data>> | undefined }
 
-  /** The request's session; `res`: install autoCommit on it once the session is there. */
-  function load(ctx: RequestContext, res?: NodeResponse): Promise<Session<Data>> {
+  /**
+   * The request's session, loaded once per request; a failed load is forgotten, so the next call
+   * retries. `res`: the node:http response to commit the session on before its headers leave.
+   */
+  function loadOnce(ctx: RequestContext, res?: NodeResponse): Promise<Session<Data>> {
     const key = ctx.key as Slotted
     const cached = key[slot] ?? (Object.isExtensible(key) ? undefined : frozen.get(key))
     if (cached) return res ? cached.then((session) => autoCommit(session, res)) : cached
-    const loading = loadOnce(ctx, key, res)
+    let loading: Promise<Session<Data>>
+    try {
+      const session = load(engine, ctx) as Session<Data> | Promise<Session<Data>>
+      // A session loaded synchronously costs one resolved promise instead of a chain of awaits.
+      loading = isThenable(session)
+        ? session.then(
+            (loaded) => (res ? autoCommit(loaded, res) : loaded),
+            (error: unknown) => forget(key, error),
+          )
+        : Promise.resolve(res ? autoCommit(session, res) : session)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     if (Object.isExtensible(key)) key[slot] = loading
     else frozen.set(key, loading)
     return loading
   }
 
-  function loadOnce(ctx: RequestContext, key: Slotted, res: NodeResponse | undefined): Promise<Session<Data>> {
-    let session: Session<Data> | undefined
-    try {
-      session = loadNow(engine, ctx) as Session<Data> | undefined
-    } catch {
-      // loadSession reads again, and reports the error as it should
-    }
-    // A session loaded synchronously costs one resolved promise instead of a chain of awaits.
-    return session ? Promise.resolve(res ? autoCommit(session, res) : session) : loadLater(ctx, key, res)
-  }
-
-  // The cached load, forgotten when it fails: the next call retries.
-  async function loadLater(ctx: RequestContext, key: Slotted, res: NodeResponse | undefined): Promise<Session<Data>> {
-    let session: Session<Data>
-    try {
-      session = (await loadSession(engine, ctx)) as Session<Data>
-    } catch (error) {
-      if (key[slot] !== undefined) key[slot] = undefined
-      frozen.delete(key)
-      throw error
-    }
-    return res ? autoCommit(session, res) : session
+  function forget(key: Slotted, error: unknown): never {
+    if (key[slot] !== undefined) key[slot] = undefined
+    frozen.delete(key)
+    throw error
   }
 
   function autoCommit(session: Session<Data>, res: NodeResponse): Session<Data> {
-    installAutoCommit(session, res)
+    installAutoCommit!(session, res)
     return session
   }
 
   function get(a: GetArgs[0], b?: GetArgs[1]): Promise<Session<Data>> {
     let ctx: RequestContext
     try {
-      ctx = toContext(a, b, config.trustProxy)
+      ctx = pickContext(a, b, config.trustProxy)
     } catch (error) {
       return Promise.reject(error) // as from the async function get() was
     }
-    return load(ctx, config.autoCommit ? ctx.nodeResponse : undefined)
+    return loadOnce(ctx, config.autoCommit && installAutoCommit && ctx instanceof NodeContext ? ctx.response : undefined)
   }
 
   const store = (): SessionStore => {
@@ -142,8 +139,8 @@ export function createSessions<Data extends object = SessionData>(options: Sessi
     config,
     get,
     async read(ctx) {
-      const session = await load(toContext(ctx, undefined, config.trustProxy))
-      return session.isNew && !rawDataHasKeys(session) ? undefined : (rawData(session) as Partial<Data>)
+      const session = await loadOnce(pickContext(ctx, undefined, config.trustProxy))
+      return session.isNew && !hasKeys(session[rawData]) ? undefined : (session[rawData] as Partial<Data>)
     },
     async merge(ctx, partial) {
       const session = await get(ctx as never)
@@ -159,7 +156,7 @@ export function createSessions<Data extends object = SessionData>(options: Sessi
     },
     async pluck(ctx, key) {
       const session = await get(ctx as never)
-      const data = rawData(session)
+      const data = session[rawData]
       if (!Object.prototype.hasOwnProperty.call(data, key)) return undefined
       const value = data[key as string] as Data[typeof key]
       delete (session.data as Record<PropertyKey, unknown>)[key]
@@ -199,7 +196,7 @@ export function createSessions<Data extends object = SessionData>(options: Sessi
   }
 }
 
-function rawDataHasKeys(session: Session<object>): boolean {
-  for (const _ in rawData(session)) return true
+function hasKeys(data: object): boolean {
+  for (const _ in data) return true
   return false
 }

@@ -1,0 +1,44 @@
+// The node:http adapter (Express, Connect, micro, Next.js Pages API routes and getServerSideProps):
+// reads the Cookie header of an IncomingMessage, sets Set-Cookie on a ServerResponse. Saving
+// before the headers leave (autoCommit) is autocommit.ts.
+import type { RequestContext } from '../core/context.js'
+import type { OutgoingCookie } from '../core/cookie.js'
+import { readCookie } from '../core/cookie.js'
+import { SessionError } from '../core/errors.js'
+import type { NodeRequest, NodeResponse } from '../core/frameworks.js'
+import { forwardedHttps, mergeSetCookie } from './headers.js'
+
+export function nodeContext(req: NodeRequest, res: NodeResponse, trustProxy: boolean): NodeContext {
+  let secure = (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted === true
+  if (trustProxy && !secure) {
+    const proto = req.headers['x-forwarded-proto']
+    secure = forwardedHttps(Array.isArray(proto) ? proto[0] : proto) ?? false
+  }
+  return new NodeContext(req, res, secure)
+}
+
+// A class rather than an object literal with closures: one allocation per request instead of three.
+export class NodeContext implements RequestContext {
+  readonly readOnly = false
+  readonly cookiesFirst = false
+  constructor(
+    readonly key: NodeRequest,
+    readonly response: NodeResponse,
+    readonly secure: boolean,
+  ) {}
+
+  cookie(name: string): string | undefined {
+    const header = this.key.headers.cookie
+    return readCookie(Array.isArray(header) ? header.join('; ') : header, name)
+  }
+
+  apply(cookies: readonly OutgoingCookie[], lines: readonly string[]): void {
+    const res = this.response
+    if (res.headersSent) {
+      throw new SessionError('HEADERS_SENT', 'The session cookie cannot be set: the response headers were already sent. Commit the session before writing the response.')
+    }
+    res.setHeader('Set-Cookie', mergeSetCookie(res.getHeader('set-cookie'), cookies, lines))
+    const hasCacheControl = res.hasHeader ? res.hasHeader('cache-control') : res.getHeader('cache-control') !== undefined
+    if (!hasCacheControl) res.setHeader('Cache-Control', 'no-store')
+  }
+}

@@ -1,0 +1,30 @@
+// The port between the core and the frameworks: everything the core needs from a request and its
+// response, whatever the framework. An adapter (src/adapters) builds one per request; the core
+// reads one cookie header through it and hands it the cookies to set.
+import type { OutgoingCookie } from './cookie.js'
+
+/** The request-side view the core needs, whatever the framework. */
+export interface RequestContext {
+  /** The value of one request cookie. */
+  cookie(name: string): string | undefined
+  /** true over HTTPS, false over known plain HTTP, undefined when the adapter cannot tell. */
+  readonly secure: boolean | undefined
+  /**
+   * Puts cookies on the response, replacing earlier ones of the same names (`lines`: the same
+   * cookies already serialised). Throws a SessionError (`READ_ONLY`, `HEADERS_SENT`) when it cannot.
+   */
+  apply(cookies: readonly OutgoingCookie[], lines: readonly string[]): void
+  /** Known to refuse writes (Next.js `cookies()` in a server component). */
+  readonly readOnly: boolean
+  /**
+   * Apply cookies before the store write: where a cookie write is what fails in a read-only
+   * context (a `cookies()` store we could not recognise), the store then stays untouched.
+   */
+  readonly cookiesFirst: boolean
+  /** The object a session is cached on for the duration of the request (and events' `request`). */
+  readonly key: object
+}
+
+export const READ_ONLY_MESSAGE =
+  'The session cannot be written here: cookies are read-only in a server component. ' +
+  'Change the session in a Server Action or a Route Handler (or refresh it in proxy.ts).'

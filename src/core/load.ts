@@ -1,0 +1,178 @@
+// Load: the request's cookie → an id (signed, encoded) or a seal → the store's record → the
+// policy (idle and absolute expiry, revocation) → a Session. Never throws for bad input (a fresh
+// session instead); a failing store is a SessionError STORE_ERROR.
+//
+// Each step takes what the previous one produced, now when it is ready, later when it is a
+// promise (see maybe.ts): a memory read with plain ids runs from cookie to Session without an
+// await. The steps are module functions with parameters, not closures, for the same reason.
+import { newId, decodeValue, encodeValue, idOf, storeKey } from './codec.js'
+import type { RequestContext } from './context.js'
+import { MAX_CHUNKS } from './cookie.js'
+import { storeError } from './errors.js'
+import { after, isThenable, type MaybePromise } from './maybe.js'
+import { Session } from './session.js'
+import { NONE, newState, type Engine } from './state.js'
+import type { SessionRecord, SessionStore, StatelessStore } from './types.js'
+
+/** What a cookie led to: an id and its record, before the policy has judged it. */
+interface Found {
+  id: string
+  key: string
+  record: SessionRecord
+  /** Written again at the next commit: an older seal format or secret, an express-session cookie. */
+  reseal: boolean
+}
+
+/** The request's session: loaded from its cookie, or new. */
+export function load(engine: Engine, ctx: RequestContext): MaybePromise<Session> {
+  const { config } = engine
+  let raw = ctx.cookie(config.name)
+  let names = raw === undefined ? NONE : engine.cookieNames
+  if (raw === undefined && config.stateless) ({ value: raw, names } = readChunks(ctx, config.name))
+  if (raw === undefined || raw === '') return fresh(engine, ctx, names)
+  if (config.stateless) {
+    const cookie = raw
+    return (config.store as StatelessStore).unseal(cookie).then((opened) => {
+      if (opened && isRecord(opened.record)) {
+        return judge(engine, ctx, names, cookie, { id: opened.id, key: opened.id, record: opened.record, reseal: opened.reseal === true })
+      }
+      engine.events?.emit('invalid-signature', cookie, undefined, ctx.key)
+      return fresh(engine, ctx, names)
+    })
+  }
+  if (config.decode) {
+    const cookie = raw
+    return decodeValue(config, cookie).then((value) => verify(engine, ctx, names, cookie, value))
+  }
+  return verify(engine, ctx, names, raw, raw)
+}
+
+/** Cookie value (decoded) → id, through its signature or its shape. */
+function verify(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, value: string | undefined): MaybePromise<Session> {
+  const id = value === undefined ? undefined : idOf(engine, value)
+  if (isThenable(id)) return id.then((valid) => lookUp(engine, ctx, names, raw, value!, valid))
+  return lookUp(engine, ctx, names, raw, value!, id)
+}
+
+/** Id → the store's record. */
+function lookUp(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, value: string, id: string | undefined): MaybePromise<Session> {
+  if (id === undefined) {
+    engine.events?.emit('invalid-signature', raw, undefined, ctx.key)
+    return fresh(engine, ctx, names)
+  }
+  const key = storeKey(engine.config, id)
+  if (isThenable(key)) return key.then((hashed) => read(engine, ctx, names, raw, value, id, hashed))
+  return read(engine, ctx, names, raw, value, id, key)
+}
+
+function read(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, value: string, id: string, key: string): MaybePromise<Session> {
+  let stored: MaybePromise<SessionRecord | null | undefined>
+  try {
+    stored = (engine.config.store as SessionStore).get(key)
+  } catch (cause) {
+    throw storeError('read the session', cause)
+  }
+  if (isThenable(stored)) {
+    return stored.then(
+      (record) => found(engine, ctx, names, raw, value, id, key, record),
+      (cause: unknown) => {
+        throw storeError('read the session', cause)
+      },
+    )
+  }
+  return found(engine, ctx, names, raw, value, id, key, stored)
+}
+
+function found(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, value: string, id: string, key: string, stored: unknown): MaybePromise<Session> {
+  if (!isRecord(stored)) {
+    engine.events?.emit('unknown-id', id, undefined, ctx.key)
+    return fresh(engine, ctx, names)
+  }
+  // An express-session cookie (s:<id>.<mac>) is re-issued in Tessera's format at once.
+  return judge(engine, ctx, names, raw, { id, key, record: stored, reseal: value.startsWith('s:') })
+}
+
+/** The policy: a record past its idle or absolute expiry, or revoked, gives a fresh session. */
+function judge(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, session: Found): MaybePromise<Session> {
+  const { config, events } = engine
+  const { id, key, record } = session
+  const now = Date.now()
+  const absoluteEnd = config.absoluteTtl === undefined ? Infinity : record.createdAt + config.absoluteTtl
+  if (!(record.expiresAt > now) || !(absoluteEnd > now)) {
+    events?.emit('expired', id, record.userId, ctx.key)
+    // The store would drop it at its own expiry; an absolute timeout can come earlier.
+    if (config.stateless || absoluteEnd > now) return fresh(engine, ctx, names)
+    return after(callStore('destroy an expired session', () => (config.store as SessionStore).destroy(key)), () => fresh(engine, ctx, names))
+  }
+  const { isRevoked } = config.store as StatelessStore
+  if (config.stateless && isRevoked && record.userId !== undefined) {
+    const userId = record.userId
+    return after(
+      callStore('check revocation', () => isRevoked.call(config.store, userId, record.createdAt)),
+      (revoked) => {
+        if (!revoked) return loaded(engine, ctx, names, raw, session)
+        events?.emit('revoked', id, userId, ctx.key)
+        return fresh(engine, ctx, names)
+      },
+    )
+  }
+  return loaded(engine, ctx, names, raw, session)
+}
+
+function loaded(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, session: Found): MaybePromise<Session> {
+  const { config, signer } = engine
+  const { id, key, record, reseal } = session
+  // A server-side cookie to re-issue (an express-session one) gets Tessera's format now.
+  if (reseal && !config.stateless) {
+    return after(after(signer!.sign(id), (signed) => encodeValue(config, signed)), (cookieValue) =>
+      new Session(engine, ctx, newState(false, id, key, cookieValue, record.createdAt, record.expiresAt, record.userId, reseal, names), record.data),
+    )
+  }
+  return new Session(engine, ctx, newState(false, id, key, raw, record.createdAt, record.expiresAt, record.userId, reseal, names), record.data)
+}
+
+/** A new, empty session (nothing is stored until it holds data). */
+function fresh(engine: Engine, ctx: RequestContext, names: readonly string[]): MaybePromise<Session> {
+  const made = newId(engine)
+  if (isThenable(made)) return made.then((id) => freshWith(engine, ctx, names, id.id, id.key, id.cookieValue))
+  return freshWith(engine, ctx, names, made.id, made.key, made.cookieValue)
+}
+
+function freshWith(engine: Engine, ctx: RequestContext, names: readonly string[], id: string, key: string, cookieValue: string): Session {
+  const now = Date.now()
+  return new Session(engine, ctx, newState(true, id, key, cookieValue, now, now + engine.config.ttl, undefined, false, names), {})
+}
+
+/** The cookie store's value when it came in `name.0`, `name.1`, ... chunks (joined), with the chunks' names. */
+function readChunks(ctx: RequestContext, name: string): { value: string | undefined; names: readonly string[] } {
+  const names: string[] = []
+  let value = ''
+  for (let i = 0; i < MAX_CHUNKS; i++) {
+    const chunk = ctx.cookie(`${name}.${i}`)
+    if (chunk === undefined) break
+    names.push(`${name}.${i}`)
+    value += chunk
+  }
+  return { value: names.length ? value : undefined, names }
+}
+
+export function isRecord(value: unknown): value is SessionRecord {
+  if (typeof value !== 'object' || value === null) return false
+  const record = value as Partial<SessionRecord>
+  return typeof record.data === 'object' && record.data !== null && typeof record.createdAt === 'number' && typeof record.expiresAt === 'number'
+}
+
+/** A store call whose failure, thrown or rejected, becomes a SessionError STORE_ERROR. */
+export function callStore<T>(operation: string, run: () => MaybePromise<T>): MaybePromise<T> {
+  let result: MaybePromise<T>
+  try {
+    result = run()
+  } catch (cause) {
+    throw storeError(operation, cause)
+  }
+  return isThenable(result)
+    ? result.then(undefined, (cause: unknown) => {
+        throw storeError(operation, cause)
+      })
+    : result
+}

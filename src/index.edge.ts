@@ -1,0 +1,39 @@
+/**
+ * The `tessera` entry as Edge runtimes resolve it (package.json export conditions `edge-light`,
+ * `workerd`, `worker`, `browser`): the same exports as index.ts, but `createSessions` without
+ * node:http's autoCommit patcher, which no Edge request needs. test/edge/bundle.test.ts checks
+ * that both files export the same names and that this bundle holds no patcher.
+ *
+ * @module
+ */
+import type { SessionsOptions } from './core/options.js'
+import type { SessionData } from './core/types.js'
+import { sessionsOver, type Sessions } from './sessions.js'
+
+/**
+ * Configures sessions once for the whole app.
+ *
+ * @example
+ * // lib/session.ts
+ * import { createSessions } from 'tessera'
+ * export const sessions = createSessions<{ user?: { name: string }; views?: number }>({
+ *   secrets: process.env.SESSION_SECRET,
+ * })
+ *
+ * // any handler
+ * const session = await sessions.get(req, res)
+ * session.data.views = (session.data.views ?? 0) + 1
+ */
+export function createSessions<Data extends object = SessionData>(options: SessionsOptions = {}): Sessions<Data> {
+  return sessionsOver<Data>(options, undefined)
+}
+
+export type { Sessions } from './sessions.js'
+export { Session } from './core/session.js'
+export { SessionError, type SessionErrorCode } from './core/errors.js'
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory-store.js'
+export { CookieStore, type CookieStoreOptions } from './stores/cookie-store.js'
+export type { SessionsOptions, SessionCookieOptions } from './core/options.js'
+export type { SessionEvent, SessionEventType } from './core/events.js'
+export type { SessionData, SessionRecord, SessionStore, SessionChanges, SessionSummary, StatelessStore } from './core/types.js'
+export type { GetArgs, SessionContext, NodeRequest, NodeResponse, RequestLike, ResponseLike, CookieStoreLike } from './core/frameworks.js'
