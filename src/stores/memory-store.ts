@@ -84,6 +84,17 @@ export class MemoryStore implements SessionStore {
     if (this.#live(id)) this.set(id, record)
   }
 
+  /**
+   * Moves a session to `newId` (as `set`) and deletes `oldId`, only while `oldId` exists; false,
+   * writing nothing, when it is gone. Synchronous, so nothing can come between the check and the move.
+   */
+  rotate(oldId: string, newId: string, record: SessionRecord): boolean {
+    if (!this.#live(oldId)) return false
+    this.set(newId, record) // first: a value it cannot copy throws with the old session still there
+    this.#remove(oldId)
+    return true
+  }
+
   patch(id: string, changes: SessionChanges, expiresAt: number): void {
     if (!this.#patch(id, changes, expiresAt)) this.#remove(id)
   }

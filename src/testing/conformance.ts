@@ -181,6 +181,38 @@ export function testSessionStore(name: string, makeStore: () => SessionStore | P
       if (store.listUser && (await store.listUser('u-update')).some((s) => s.id === id)) fail('update after destroy indexed the session for its user')
     })
 
+    test('rotate, when supported, moves a session to its new id (data, user, index)', async (store) => {
+      if (!store.rotate) return
+      const [from, to, user] = [newId(), newId(), newId()]
+      await store.set(from, record({ a: 1 }))
+      const moved = await store.rotate(from, to, record({ a: 1, b: 2 }, 60_000, user))
+      if (moved !== true) fail(`rotate of an existing session answered ${JSON.stringify(moved)}, not true`)
+      if (await store.get(from)) fail('the old id still loads after rotate')
+      const got = await store.get(to)
+      equal(got?.data, { a: 1, b: 2 }, 'data under the new id')
+      equal(got?.userId, user, 'userId under the new id')
+      if (store.listUser) equal((await store.listUser(user)).map((s) => s.id), [to], 'listUser after rotate')
+    })
+
+    test('rotate, when supported, writes nothing once the old session was destroyed or revoked', async (store) => {
+      if (!store.rotate) return
+      const user = newId()
+      const [destroyed, revoked, to] = [newId(), newId(), newId()]
+      await store.set(destroyed, record({ a: 1 }, 60_000, user))
+      await store.destroy(destroyed)
+      const afterDestroy = await store.rotate(destroyed, to, record({ a: 2 }, 60_000, user))
+      if (afterDestroy !== false) fail(`rotate after destroy answered ${JSON.stringify(afterDestroy)}, not false`)
+      if (await store.get(to)) fail('rotate after destroy brought the session back under its new id')
+      if (store.revokeUser) {
+        await store.set(revoked, record({ a: 1 }, 60_000, user))
+        await store.revokeUser(user)
+        const afterRevoke = await store.rotate(revoked, to, record({ a: 2 }, 60_000, user))
+        if (afterRevoke !== false) fail(`rotate after revokeUser answered ${JSON.stringify(afterRevoke)}, not false`)
+        if (await store.get(to)) fail('rotate after revokeUser brought the session back under its new id')
+      }
+      if (store.listUser && (await store.listUser(user)).length) fail('rotate of a gone session indexed the new id for its user')
+    })
+
     test('listUser and revokeUser, when supported, index sessions by user', async (store) => {
       if (!store.listUser || !store.revokeUser) {
         if (options.userIndex) fail('userIndex was promised but listUser/revokeUser are missing')
