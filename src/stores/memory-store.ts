@@ -9,9 +9,9 @@ export interface MemoryStoreOptions {
    */
   sweepInterval?: number
   /**
-   * Upper bound on live sessions. Beyond it one session is dropped: the least recently used
-   * (read, touched or written) of those with no user, or when the only one is the session just
-   * written, the least recently used of those bound with `bindUser`. @default unbounded
+   * Upper bound on live sessions. Beyond it one session is dropped: the least recently used (read,
+   * touched or written) session with no user; when none is left but the one just written, the
+   * least recently used of those bound with `bindUser`. @default unbounded
    */
   maxSessions?: number
 }
