@@ -201,6 +201,27 @@ export class PostgresStore implements SessionStore {
     )
   }
 
+  /**
+   * Moves a session to `newId`, only while `oldId` exists (one statement: the old row is deleted
+   * and the new one inserted only if a live old row was there); false, writing nothing, when it
+   * is gone.
+   */
+  async rotate(oldId: string, newId: string, record: SessionRecord): Promise<boolean> {
+    const { rows } = await this.#query<{ rotated: string }>(
+      'rotate',
+      `with old as (delete from ${this.table} where id = $1 returning expires_at > now() as live),
+       moved as (
+         insert into ${this.table} (id, data, user_id, created_at, expires_at)
+         select $2, $3::jsonb, $4, $5, $6 where exists (select 1 from old where live)
+         on conflict (id) do update set data = excluded.data, user_id = excluded.user_id, created_at = excluded.created_at, expires_at = excluded.expires_at
+         returning 1
+       )
+       select (select count(*) from old where live)::text as rotated`,
+      [oldId, newId, JSON.stringify(record.data), record.userId ?? null, new Date(record.createdAt), new Date(record.expiresAt)],
+    )
+    return rows[0]?.rotated === '1'
+  }
+
   async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {
     if (expiresAt <= Date.now()) return this.destroy(id)
     const set: Record<string, unknown> = {}

@@ -35,17 +35,17 @@ afterAll(async () => {
   await Promise.all([server?.stop(), cluster?.stop()])
 }, 60_000)
 
-testSessionStore('RedisStore on ioredis', () => new RedisStore({ client: io, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] })
-testSessionStore('RedisStore on node-redis', () => new RedisStore({ client: nodeRedis, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] })
+testSessionStore('RedisStore on ioredis', () => new RedisStore({ client: io, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'] })
+testSessionStore('RedisStore on node-redis', () => new RedisStore({ client: nodeRedis, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'] })
 testSessionStore('RedisStore on an ioredis Cluster', () => new RedisStore({ client: ioCluster, prefix: uniquePrefix() }), {
   describe,
   it,
-  capabilities: ['touch', 'patch', 'update', 'userIndex'],
+  capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'],
 })
 testSessionStore('RedisStore on a node-redis cluster', () => new RedisStore({ client: nodeRedisCluster, prefix: uniquePrefix() }), {
   describe,
   it,
-  capabilities: ['touch', 'patch', 'update', 'userIndex'],
+  capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'],
 })
 
 const hour = () => Date.now() + 3_600_000
@@ -291,12 +291,12 @@ describe('RedisStore through Redis Sentinel', () => {
   testSessionStore('RedisStore on a node-redis sentinel', () => new RedisStore({ client: nodeRedisSentinel, prefix: uniquePrefix() }), {
     describe,
     it,
-    capabilities: ['touch', 'patch', 'update', 'userIndex'],
+    capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'],
   })
   testSessionStore('RedisStore on ioredis through Sentinel', () => new RedisStore({ client: ioSentinel, prefix: uniquePrefix() }), {
     describe,
     it,
-    capabilities: ['touch', 'patch', 'update', 'userIndex'],
+    capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'],
   })
 
   it('20 concurrent requests keep all 20 keys, on ioredis through Sentinel', async () => {

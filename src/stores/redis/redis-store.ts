@@ -17,10 +17,13 @@ import {
   removeIdsCommand,
   revokeCall,
   revoked,
+  rotateCall,
+  rotatedFrom,
   sessionKey,
   setCall,
   setWritten,
   summaryOf,
+  takeCall,
   touchCall,
   userKey,
   userOfReply,
@@ -152,6 +155,45 @@ export class RedisStore implements SessionStore {
     if (add !== undefined) updates.push(this.#index(add, id, expiresAt, now, 'add'))
     if (rem !== undefined) updates.push(this.#index(rem, id, '0', now, 'rem'))
     await Promise.all(updates)
+  }
+
+  /**
+   * Moves a session to `newId`, only while `oldId` exists; false, writing nothing, when it is
+   * gone. One script that checks, deletes and writes both keys. In a Cluster the two keys are in
+   * different slots: the old session is first deleted if it exists (one script), then the new one
+   * is written; a logout between the two finds the old session already gone, as it would after
+   * the rotation.
+   */
+  async rotate(oldId: string, newId: string, record: SessionRecord): Promise<boolean> {
+    const now = Date.now()
+    const oldKey = this.sessionKey(oldId)
+    const expected = this.#users.get(oldId)
+    if (this.#driver.cluster) {
+      const from = rotatedFrom(await this.#eval(oldKey, takeCall(oldKey)))
+      this.#users.delete(oldId)
+      if (from === false) return false
+      await Promise.all([this.#write(newId, record, false), from ? this.#index(this.userKey(from), oldId, '0', now, 'rem') : undefined])
+      return true
+    }
+    const key = this.sessionKey(newId)
+    const call = rotateCall({
+      oldKey,
+      oldId,
+      key,
+      id: newId,
+      record,
+      now,
+      addIndex: record.userId !== undefined ? this.userKey(record.userId) : undefined,
+      expectedOldUser: expected,
+      removeIndex: expected !== undefined ? this.userKey(expected) : undefined,
+    })
+    const from = rotatedFrom(await this.#eval(oldKey, call))
+    this.#users.delete(oldId)
+    if (from === false) return false
+    this.#remember(newId, record.userId)
+    // The old session had another user than remembered: its index entry goes with one more command.
+    if (from && from !== expected) await this.#index(this.userKey(from), oldId, '0', now, 'rem')
+    return true
   }
 
   async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {
