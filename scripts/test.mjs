@@ -80,11 +80,12 @@ step('docs')
 check('docs-check: every TypeScript block of README.md and docs/ type-checks, demo snippets equal their files, the docs ship', run(process.execPath, ['scripts/docs-check.mjs']))
 
 // ---------------------------------------------------------------------------------------------
-// Bun and Deno: the runtime-neutral suite (core, cookie store, CSRF, Web adapter, MemoryStore, KVStore): files
-// that need no Redis, PostgreSQL or Node adapter, run by vitest itself under each runtime. A test
+// Bun and Deno: the runtime-neutral suite (core, cookie store, CSRF, Web adapter, MemoryStore, KVStore,
+// UpstashStore): files that need no PostgreSQL or Node adapter (UpstashStore's start the REST
+// harness and a redis-server on that runtime too), run by vitest itself under each runtime. A test
 // that measures Node itself is left out by name on the runtime that lacks what it measures, and
 // counts as skipped. Each runtime's binary comes from its npm package, into .cache/ like Node's.
-const NEUTRAL_FILES = ['src', 'test/core', 'test/cookie-store', 'test/csrf/origin.test.ts', 'test/csrf/token.test.ts', 'test/workers/kv-store.test.ts', 'test/web']
+const NEUTRAL_FILES = ['src', 'test/core', 'test/cookie-store', 'test/csrf/origin.test.ts', 'test/csrf/token.test.ts', 'test/workers/kv-store.test.ts', 'test/web', 'test/stores/upstash.test.ts']
 const NODE_ADAPTER_FILES = ['test/core/autocommit.test.ts', 'test/core/store-errors.test.ts']
 const OTHER_RUNTIMES = [
   {
