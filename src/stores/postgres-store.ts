@@ -187,7 +187,7 @@ export class PostgresStore implements SessionStore {
       'set',
       `insert into ${this.table} (id, data, user_id, created_at, expires_at) values ($1, $2::jsonb, $3, $4, $5)
        on conflict (id) do update set data = excluded.data, user_id = excluded.user_id, created_at = excluded.created_at, expires_at = excluded.expires_at`,
-      [id, JSON.stringify(record.data), record.userId ?? null, new Date(record.createdAt), new Date(record.expiresAt)],
+      rowOf(id, record),
     )
   }
 
@@ -197,7 +197,7 @@ export class PostgresStore implements SessionStore {
     await this.#query(
       'update',
       `update ${this.table} set data = $2::jsonb, user_id = $3, created_at = $4, expires_at = $5 where id = $1 and expires_at > now()`,
-      [id, JSON.stringify(record.data), record.userId ?? null, new Date(record.createdAt), new Date(record.expiresAt)],
+      rowOf(id, record),
     )
   }
 
@@ -378,4 +378,9 @@ export class PostgresStore implements SessionStore {
 function refusedByServer(error: unknown): boolean {
   const code = isObject(error) ? error.code : undefined
   return typeof code === 'string' && /^(42|3F)/.test(code)
+}
+
+/** The parameters of `set` and `update`: $1 id, $2 data (JSON), $3 user_id, $4 created_at, $5 expires_at. */
+function rowOf(id: string, record: SessionRecord): unknown[] {
+  return [id, JSON.stringify(record.data), record.userId ?? null, new Date(record.createdAt), new Date(record.expiresAt)]
 }

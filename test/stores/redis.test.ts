@@ -149,6 +149,22 @@ describe('RedisStore layout', () => {
     expect(await io.exists(`${store.prefix}{expiringsession001}`)).toBe(0)
   })
 
+  it('set and patch write and delete more fields than one slice of script arguments (200) holds', async () => {
+    const store = new RedisStore({ client: io, prefix: uniquePrefix() })
+    const now = Date.now()
+    const data: Record<string, unknown> = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i]))
+    await store.set('manyfieldsession01', { data, createdAt: now, expiresAt: now + 60_000 })
+    expect(await store.get('manyfieldsession01')).toEqual({ data, createdAt: now, expiresAt: now + 60_000 })
+
+    const set = Object.fromEntries(Array.from({ length: 230 }, (_, i) => [`k${i + 300}`, `v${i}`])) // 200 changed, 30 new
+    const unset = Array.from({ length: 210 }, (_, i) => `k${i}`)
+    await store.patch('manyfieldsession01', { set, unset }, now + 120_000)
+    const expected = { ...data, ...set }
+    for (const key of unset) delete expected[key]
+    expect(Object.keys(expected)).toHaveLength(320)
+    expect(await store.get('manyfieldsession01')).toEqual({ data: expected, createdAt: now, expiresAt: now + 120_000 })
+  })
+
   it('a patch that keeps the expiry (a change inside touchAfter) keeps the TTL and the index score', async () => {
     const store = new RedisStore({ client: io, prefix: uniquePrefix() })
     const key = store.sessionKey('sameexpiry0000001')

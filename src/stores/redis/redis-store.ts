@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { isObject } from '../../core/plain.js'
 import type { SessionChanges, SessionRecord, SessionStore, SessionSummary } from '../../core/types.js'
-import { driverFor, type Driver, type RedisClientLike } from './clients.js'
-import { Deadlines } from './deadlines.js'
+import { Deadlines, operationTimeoutMs } from '../deadline.js'
+import { driverFor, type CommandOptions, type Driver, type RedisClientLike } from './clients.js'
 import {
   allIdsCommand,
   destroyCall,
@@ -78,7 +79,7 @@ function shaOf(lua: string): string {
 export class RedisStore implements SessionStore {
   readonly prefix: string
   readonly #driver: Driver
-  readonly #deadlines: Deadlines
+  readonly #deadlines: Deadlines<CommandOptions>
   /** Users of recently read or written sessions; a session without a user has no entry. */
   readonly #users = new Map<string, string>()
 
@@ -90,11 +91,9 @@ export class RedisStore implements SessionStore {
       // A brace would become the hash tag of every key: all sessions in one Cluster slot.
       throw new TypeError(`RedisStore option prefix must be a string without { or }, got ${JSON.stringify(prefix)}`)
     }
-    if (typeof operationTimeout !== 'number' || !Number.isFinite(operationTimeout) || !(operationTimeout > 0)) {
-      throw new TypeError(`RedisStore option operationTimeout must be a number of seconds > 0, got ${JSON.stringify(operationTimeout)}`)
-    }
+    const timeoutMs = operationTimeoutMs('RedisStore', operationTimeout)
     this.prefix = prefix
-    this.#deadlines = new Deadlines(operationTimeout * 1000, this.#driver.abortable)
+    this.#deadlines = new Deadlines(timeoutMs, 'The Redis operation', this.#driver.abortable ? commandOptions : undefined)
   }
 
   /** The key of one session's hash. */
@@ -324,7 +323,7 @@ export class RedisStore implements SessionStore {
     const what = command[0]!
     return new Promise((resolve, reject) => {
       const call = deadlines.start(what, reject)
-      const options = call.bucket?.options
+      const options = call.group?.options
       const onValue = (value: unknown): void => {
         if (!deadlines.finish(call)) return
         if (map === undefined) return resolve(value)
@@ -358,4 +357,11 @@ export class RedisStore implements SessionStore {
       send(command)
     })
   }
+}
+
+/** What node-redis takes with each command of a group: the signal that drops it while still queued. */
+function commandOptions(signal: AbortSignal): CommandOptions {
+  // Many commands listen on this signal at once: not a leak.
+  setMaxListeners(0, signal)
+  return { abortSignal: signal, signal }
 }

@@ -55,6 +55,19 @@ local E = string.char(0) .. 'e'
 local U = string.char(0) .. 'u'
 `
 
+// Runs `command key ARGV[from..to]` in slices of 200 arguments (unpack has a stack limit). Every
+// slice starts at `from` plus a multiple of 200, so HSET's field/value pairs stay whole.
+const SLICES_LUA = `
+local function slices(command, key, from, to)
+  local i = from
+  while i <= to do
+    local j = math.min(i + 199, to)
+    redis.call(command, key, unpack(ARGV, i, j))
+    i = j + 1
+  end
+end
+`
+
 /** Updates one user's index. KEYS[1] index; ARGV id, score, now, mode ('add' | 'xx' | 'rem'). Built by {@link indexCall}. */
 export const INDEX_SCRIPT = `${INDEX_LUA}
 index(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
@@ -67,15 +80,10 @@ return 1`
  * (meta fields included). Returns 0 when `existing` found no session, else 1. Built by
  * {@link setCall}, read by {@link setWritten}.
  */
-export const SET_SCRIPT = `${INDEX_LUA}
+export const SET_SCRIPT = `${INDEX_LUA}${SLICES_LUA}
 if ARGV[6] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('DEL', KEYS[1])
-local i = 7
-while i <= #ARGV do
-  local j = math.min(i + 199, #ARGV)
-  redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
-  i = j + 1
-end
+slices('HSET', KEYS[1], 7, #ARGV)
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 local k = 2
 if ARGV[4] == '1' then
@@ -92,21 +100,12 @@ return 1`
  * it never recreates one. Returns nil when missing, else the session's user ('' for none). Built
  * by {@link patchCall}, read by {@link userOfReply}.
  */
-export const PATCH_SCRIPT = `${INDEX_LUA}
+export const PATCH_SCRIPT = `${INDEX_LUA}${SLICES_LUA}
 local meta = redis.call('HMGET', KEYS[1], E, U)
 if not meta[1] then return false end
 local last = 5 + 2 * tonumber(ARGV[5])
-local i = 6
-while i <= last do
-  local j = math.min(i + 199, last)
-  redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
-  i = j + 1
-end
-while i <= #ARGV do
-  local j = math.min(i + 199, #ARGV)
-  redis.call('HDEL', KEYS[1], unpack(ARGV, i, j))
-  i = j + 1
-end
+slices('HSET', KEYS[1], 6, last)
+slices('HDEL', KEYS[1], last + 1, #ARGV)
 local user = meta[2]
 -- An unchanged expiry (a change inside touchAfter) leaves the key's TTL and the index score as
 -- they are: one redis.call less.
