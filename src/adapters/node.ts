@@ -6,7 +6,7 @@ import type { OutgoingCookie } from '../core/cookie.js'
 import { readCookie } from '../core/cookie.js'
 import { SessionError } from '../core/errors.js'
 import type { NodeRequest, NodeResponse } from '../core/frameworks.js'
-import { forwardedHttps, mergeSetCookie } from './headers.js'
+import { forwardedHttps, mergeSetCookie, privateCacheControl } from './headers.js'
 
 export function nodeContext(req: NodeRequest, res: NodeResponse, trustProxy: boolean): NodeContext {
   let secure = (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted === true
@@ -37,8 +37,9 @@ export class NodeContext implements RequestContext {
     if (res.headersSent) {
       throw new SessionError('HEADERS_SENT', 'The session cookie cannot be set: the response headers were already sent. Commit the session before writing the response.')
     }
-    res.setHeader('Set-Cookie', mergeSetCookie(res.getHeader('set-cookie'), cookies, lines))
-    const hasCacheControl = res.hasHeader ? res.hasHeader('cache-control') : res.getHeader('cache-control') !== undefined
-    if (!hasCacheControl) res.setHeader('Cache-Control', 'no-store')
+    res.setHeader('Set-Cookie', mergeSetCookie(res.getHeader('set-cookie'), lines))
+    const given = res.getHeader('cache-control')
+    const cacheControl = privateCacheControl(given === undefined ? undefined : String(given))
+    if (cacheControl !== given) res.setHeader('Cache-Control', cacheControl)
   }
 }

@@ -4,7 +4,7 @@ import type { RequestContext } from '../core/context.js'
 import { readCookie, type OutgoingCookie } from '../core/cookie.js'
 import { SessionError } from '../core/errors.js'
 import type { RequestLike, ResponseLike } from '../core/frameworks.js'
-import { forwardedHttps, mergeSetCookie } from './headers.js'
+import { forwardedHttps, mergeSetCookie, privateCacheControl } from './headers.js'
 
 export function webContext(request: RequestLike, response: ResponseLike | undefined, trustProxy: boolean): RequestContext {
   const secure = (trustProxy ? forwardedHttps(request.headers.get('x-forwarded-proto')) : undefined) ?? request.url.startsWith('https:')
@@ -18,10 +18,12 @@ export function webContext(request: RequestLike, response: ResponseLike | undefi
       if (!response) return // no response given: commit() hands the Set-Cookie values to the caller
       const headers = response.headers
       try {
-        const merged = mergeSetCookie(headers.getSetCookie(), cookies, lines)
+        const merged = mergeSetCookie(headers.getSetCookie(), lines)
         headers.delete('set-cookie')
         for (const line of merged) headers.append('set-cookie', line)
-        if (!headers.has('cache-control')) headers.set('cache-control', 'no-store')
+        const given = headers.get('cache-control')
+        const cacheControl = privateCacheControl(given)
+        if (cacheControl !== given) headers.set('cache-control', cacheControl)
       } catch (cause) {
         throw new SessionError('HEADERS_SENT', 'The session cookie cannot be set: this Response has immutable headers. Pass a response whose headers can change (new Response(), NextResponse.next()).', { cause })
       }

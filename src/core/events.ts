@@ -41,7 +41,7 @@ export class EventSink {
   }
 
   /** Emits in the background: the request never waits for the app's logger. */
-  emit(type: SessionEventType, id: string, userId: string | undefined, request: object): void {
+  emit(type: SessionEventType, id: string, userId: string | undefined, request: object | undefined): void {
     const at = new Date()
     sha256(`${this.#salt}:${id}`)
       .then((idHash) => {
@@ -49,7 +49,7 @@ export class EventSink {
         if (userId !== undefined) event.userId = userId
         // Not enumerable: an event logged whole (console.log, JSON) must not carry the request's
         // Cookie header, which holds the very id the hash stands for.
-        Object.defineProperty(event, 'request', { value: request, enumerable: false })
+        if (request !== undefined) Object.defineProperty(event, 'request', { value: request, enumerable: false })
         this.#onEvent(event)
       })
       .catch((error: unknown) => console.error('tessera: onEvent handler threw', error))

@@ -5,6 +5,7 @@
 import type { RequestContext } from './context.js'
 import { MAX_CHUNKS, MAX_COOKIE_BYTES, serializeCookie, type OutgoingCookie } from './cookie.js'
 import { SessionError } from './errors.js'
+import { setOwn } from './plain.js'
 import { NONE, type Engine, type State } from './state.js'
 import type { SessionChanges, SessionRecord, SessionStore, StatelessStore } from './types.js'
 
@@ -53,7 +54,7 @@ function decide(engine: Engine, ctx: RequestContext, state: State): Plan | undef
   const changed = tracker.hasChanges || state.userChanged
   const fresh = !state.stored
   if (fresh && !state.regenerated && isEmpty(tracker.target) && state.userId === undefined) return undefined
-  const due = state.touchRequested || state.reseal || expiryFrom(engine, state, now) - state.expiresAt >= config.touchAfter
+  const due = state.touchRequested || state.reseal || touchDue(engine, state, now)
   if (!fresh && !changed && !due) return undefined
   if (config.stateless && !fresh && !changed && !config.rolling && !state.reseal) return undefined
   return savePlan(engine, ctx, state, now, fresh, changed, due)
@@ -135,6 +136,16 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
   }
 }
 
+/**
+ * A refresh is due once `touchAfter` has passed since the last one (the expiry was set `ttl`
+ * before it ends), as long as it still moves the expiry: capped at the absolute end, the gain may
+ * be smaller than `touchAfter`, and the session must still live to that end (review 9).
+ */
+function touchDue(engine: Engine, state: State, now: number): boolean {
+  const { ttl, touchAfter } = engine.config
+  return now + ttl - state.expiresAt >= touchAfter && expiryFrom(engine, state, now) > state.expiresAt
+}
+
 /** The idle expiry a write at `now` gives, capped by the absolute timeout. */
 function expiryFrom(engine: Engine, state: State, now: number): number {
   const { ttl, absoluteTtl } = engine.config
@@ -166,7 +177,7 @@ function changesOf(data: Record<string, unknown>, keys: Iterable<string>): Sessi
   const set: Record<string, unknown> = {}
   const unset: string[] = []
   for (const key of keys) {
-    if (Object.prototype.hasOwnProperty.call(data, key)) set[key] = data[key]
+    if (Object.prototype.hasOwnProperty.call(data, key)) setOwn(set, key, data[key]) // a `__proto__` key stays data
     else unset.push(key)
   }
   return { set, unset }

@@ -92,13 +92,18 @@ export class Session<Data extends object = Record<string, unknown>> {
     return this.#state.tracker.target
   }
 
-  /** New id, same data; the old id stops working at the next commit. Call it at every login. */
+  /**
+   * New id, same data; the old id stops working at the next commit. Call it at every login. The
+   * session counts as created now: `revokedBefore` and `absoluteTtl` measure from here
+   * (decisions/regenerate-resets-created-at.md).
+   */
   async regenerate(): Promise<void> {
     const state = this.#state
     guardState(state)
     const fresh = await newId(this.#engine)
     if (state.stored && !this.#engine.config.stateless) state.oldKeys = [...state.oldKeys, state.key]
     Object.assign(state, fresh)
+    state.createdAt = Date.now()
     state.stored = false
     state.regenerated = true
     this.#engine.events?.emit('regenerated', fresh.id, state.userId, this.#ctx.key)

@@ -1,0 +1,232 @@
+// The outside security review (issue 15), the items of src/core, src/sessions.ts and the
+// adapters: one test (or a few) named `review N: …` per finding, each failing before its fix.
+// docs/security.md ("The outside review") says what changed.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createSessions } from '../../src/index.js'
+import type { SessionEvent } from '../../src/core/events.js'
+import { MemoryStore } from '../../src/stores/memory-store.js'
+import { CookieStore } from '../../src/stores/cookie-store.js'
+import { Jar, serve, type Running } from '../helpers.js'
+import { named, nodeReq, spiedStore, webRequest, webRound, type AnyData } from '../core/support.js'
+
+const SECRET = 'review-secret-at-least-32-characters-long-0123'
+const START = new Date('2031-06-01T00:00:00Z').getTime()
+
+const running: Running[] = []
+afterEach(async () => {
+  vi.useRealTimers()
+  await Promise.all(running.splice(0).map((server) => server.close()))
+})
+
+/** A clock frozen at START; `at(s)` moves it to START + s seconds. */
+function freezeClock(): (seconds: number) => void {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(START)
+  return (seconds) => vi.setSystemTime(START + seconds * 1000)
+}
+
+/** Lets events (hashed in the background) arrive. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20))
+
+describe('review 5: a login after a revocation sticks', () => {
+  it('review 5: regenerate() + bindUser() after revokedBefore gives a session that is not revoked on the next request', async () => {
+    const at = freezeClock()
+    const revoked = new Map<string, number>()
+    const store = new CookieStore({ revokedBefore: (userId) => revoked.get(userId) })
+    const sessions = createSessions<AnyData>({ secrets: SECRET, store })
+    const jar = new Jar()
+    // The login form: a session (a CSRF token, say) made before the password reset.
+    await webRound(sessions, jar, (session) => void (session.data.csrf = 'token'))
+    at(60)
+    revoked.set('alice', Date.now()) // the password reset: every older session of alice ends
+    at(120)
+    const login = await webRound(sessions, jar, async (session) => {
+      await session.regenerate()
+      session.bindUser('alice')
+      session.data.user = 'alice'
+    })
+    expect(login.session.createdAt.getTime()).toBe(START + 120_000)
+    at(180)
+    const next = await webRound(sessions, jar, (session) => session)
+    expect(next.session.isNew).toBe(false)
+    expect(next.session.data.user).toBe('alice')
+  })
+
+  it('review 5: regenerate() starts the absolute timeout again (server-side store)', async () => {
+    const at = freezeClock()
+    const sessions = createSessions<AnyData>({ store: new MemoryStore(), absoluteTtl: 3600 })
+    const jar = new Jar()
+    await webRound(sessions, jar, (session) => void (session.data.step = 1))
+    at(3000)
+    await webRound(sessions, jar, async (session) => {
+      await session.regenerate()
+      session.bindUser('bob')
+    })
+    at(3700) // past the first session's absolute end, inside the regenerated one's
+    const later = await webRound(sessions, jar, (session) => session)
+    expect(later.session.isNew).toBe(false)
+    expect(later.session.userId).toBe('bob')
+    expect(later.session.expiresAt.getTime()).toBeLessThanOrEqual(START + (3000 + 3600) * 1000)
+  })
+})
+
+describe('review 7: smaller findings', () => {
+  it('review 7a: a change to a top-level key named __proto__ reaches the store through patch and reads back as data', async () => {
+    const spied = spiedStore()
+    const sessions = createSessions<AnyData>({ store: spied.store })
+    const jar = new Jar()
+    await webRound(sessions, jar, (session) => void (session.data.n = 1))
+    spied.reset()
+    await webRound(sessions, jar, (session) => {
+      session.data['__proto__'] = { admin: true }
+      session.data.n = 2
+    })
+    expect(spied.patch).toHaveBeenCalledTimes(1)
+    const changes = spied.patch.mock.calls[0]![1]
+    expect(Object.keys(changes.set).sort()).toEqual(['__proto__', 'n'])
+    const { session } = await webRound(sessions, jar, (s) => s)
+    expect(Object.prototype.hasOwnProperty.call(session.data, '__proto__')).toBe(true)
+    expect(Object.getOwnPropertyDescriptor(session.data, '__proto__')!.value).toEqual({ admin: true })
+    expect(session.data.n).toBe(2)
+    expect(({} as AnyData).admin).toBeUndefined()
+  })
+
+  it('review 7b: a Web response that sets the session cookie is never cacheable by a shared cache', async () => {
+    const sessions = createSessions<AnyData>({ store: new MemoryStore() })
+    for (const [given, expected] of [
+      ['public, max-age=3600', 'private, max-age=3600'],
+      ['max-age=600', 'private, max-age=600'],
+      ['public, s-maxage=600, max-age=60', 'private, max-age=60'],
+      ['private, max-age=60', 'private, max-age=60'],
+      ['no-store', 'no-store'],
+    ] as const) {
+      const response = new Response('ok', { headers: { 'cache-control': given } })
+      const session = await sessions.get(webRequest(), response)
+      session.data.n = 1
+      await session.commit()
+      expect(named(response.headers.getSetCookie())).toHaveLength(1)
+      expect(response.headers.get('cache-control')).toBe(expected)
+    }
+    // A read that sets no cookie leaves the app's header alone.
+    const jar = new Jar()
+    await webRound(sessions, jar, (session) => void (session.data.n = 1))
+    const response = new Response('ok', { headers: { 'cache-control': 'public, max-age=3600' } })
+    const session = await sessions.get(webRequest(jar), response)
+    expect(await session.commit()).toEqual([])
+    expect(response.headers.get('cache-control')).toBe('public, max-age=3600')
+  })
+
+  it('review 7b: a node:http response that sets the session cookie is never cacheable by a shared cache', async () => {
+    const sessions = createSessions<AnyData>({ store: new MemoryStore() })
+    const server = await serve(async (req: IncomingMessage, res: ServerResponse) => {
+      res.setHeader('Cache-Control', 'public, max-age=3600')
+      const session = await sessions.get(nodeReq(req), res)
+      if (req.url === '/login') session.data.user = 'ada'
+      res.end('ok')
+    })
+    running.push(server)
+    const jar = new Jar()
+    const login = await jar.fetch(`${server.url}/login`)
+    expect(named(login.headers.getSetCookie())).toHaveLength(1)
+    expect(login.headers.get('cache-control')).toBe('private, max-age=3600')
+    const read = await jar.fetch(`${server.url}/`)
+    expect(read.headers.getSetCookie()).toEqual([])
+    expect(read.headers.get('cache-control')).toBe('public, max-age=3600')
+  })
+
+  it('review 7c: __Host- and __Secure- prefixes are recognised whatever their case', () => {
+    const store = new MemoryStore()
+    for (const name of ['__host-sid', '__HOST-sid', '__Host-sid']) {
+      expect(() => createSessions({ store, name })).toThrow(/cookie\.secure/)
+      expect(() => createSessions({ store, name, cookie: { secure: true, domain: 'example.com' } })).toThrow(/cookie\.domain/)
+      expect(() => createSessions({ store, name, cookie: { secure: true, path: '/app' } })).toThrow(/cookie\.path/)
+      expect(() => createSessions({ store, name, cookie: { secure: true } })).not.toThrow()
+    }
+    for (const name of ['__secure-sid', '__SECURE-sid']) {
+      expect(() => createSessions({ store, name })).toThrow(/cookie\.secure/)
+      expect(() => createSessions({ store, name, cookie: { secure: true } })).not.toThrow()
+    }
+  })
+
+  it('review 7d: the error for a bad encode() result does not carry the signed id', async () => {
+    const id = 'A'.repeat(43)
+    const sessions = createSessions<AnyData>({ store: new MemoryStore(), secrets: SECRET, genid: () => id, encode: (value) => `${value};bad` })
+    const error = await sessions.get(webRequest()).then(
+      () => undefined,
+      (caught: unknown) => caught as Error,
+    )
+    expect(error).toBeInstanceOf(TypeError)
+    expect(error!.message).toMatch(/encode/)
+    expect(error!.message).not.toContain(id)
+  })
+})
+
+describe('review 9: an active session lives until its absolute timeout', () => {
+  it('review 9: with ttl 3, absoluteTtl 4 and touchAfter 1, a request at 1.6 s refreshes, so the session lives until 4 s', async () => {
+    const at = freezeClock()
+    const sessions = createSessions<AnyData>({ store: new MemoryStore(), ttl: 3, absoluteTtl: 4, touchAfter: 1 })
+    const jar = new Jar()
+    // Loaded at 0, committed 30 ms later: expiry 3.03 s, absolute end 4 s.
+    const response = new Response('ok')
+    const first = await sessions.get(webRequest(jar), response)
+    first.data.user = 'ada'
+    at(0.03)
+    await first.commit()
+    jar.take(response.headers.getSetCookie())
+    at(1.6) // the gain up to the absolute end is 0.97 s, under touchAfter; a touch is due all the same
+    const used = await webRound(sessions, jar, (session) => session)
+    expect(used.session.isNew).toBe(false)
+    expect(used.session.expiresAt.getTime()).toBe(START + 4000)
+    expect(named(used.setCookies)).toHaveLength(1)
+    at(3.5)
+    const later = await webRound(sessions, jar, (session) => session)
+    expect(later.session.isNew).toBe(false)
+    expect(later.session.data.user).toBe('ada')
+    at(4.1)
+    expect((await webRound(sessions, jar, (session) => session)).session.isNew).toBe(true)
+  })
+
+  it('review 9: no touch inside touchAfter, and none once the expiry is the absolute end', async () => {
+    const at = freezeClock()
+    const spied = spiedStore()
+    const sessions = createSessions<AnyData>({ store: spied.store, ttl: 3, absoluteTtl: 4, touchAfter: 1 })
+    const jar = new Jar()
+    await webRound(sessions, jar, (session) => void (session.data.user = 'ada'))
+    spied.reset()
+    at(0.9)
+    await webRound(sessions, jar, (session) => session)
+    expect(spied.writes()).toBe(0)
+    at(1.5)
+    await webRound(sessions, jar, (session) => session)
+    expect(spied.touch).toHaveBeenCalledTimes(1) // expiry now the absolute end, 4 s
+    at(2.9)
+    await webRound(sessions, jar, (session) => session)
+    expect(spied.writes()).toBe(1) // nothing left to gain
+  })
+})
+
+describe('review 10: revokeUser() reports what it revoked', () => {
+  it('review 10: one revoked event per revoked session, with its idHash and userId, on a server-side store', async () => {
+    const events: SessionEvent[] = []
+    const sessions = createSessions<AnyData>({ store: new MemoryStore(), onEvent: (event) => events.push(event) })
+    const jars = [new Jar(), new Jar(), new Jar()]
+    const ids: string[] = []
+    for (const jar of jars) {
+      const { session } = await webRound(sessions, jar, (s) => s.bindUser('carol'))
+      ids.push(session.id)
+    }
+    await webRound(sessions, new Jar(), (s) => s.bindUser('dave'))
+    await settle()
+    const created = events.filter((event) => event.type === 'created' && event.userId === 'carol').map((event) => event.idHash)
+    expect(created).toHaveLength(3)
+    events.length = 0
+    expect(await sessions.revokeUser('carol', { except: ids[0] })).toBe(2)
+    await settle()
+    const revoked = events.filter((event) => event.type === 'revoked')
+    expect(revoked).toHaveLength(2)
+    expect(revoked.every((event) => event.userId === 'carol')).toBe(true)
+    expect(revoked.map((event) => event.idHash).sort()).toEqual(created.slice(1).sort())
+    expect(revoked.every((event) => event.at instanceof Date)).toBe(true)
+  })
+})
