@@ -6,6 +6,7 @@ import type { RequestContext } from './context.js'
 import { MAX_CHUNKS, MAX_COOKIE_BYTES, serializeCookie, type OutgoingCookie } from './cookie.js'
 import { SessionError } from './errors.js'
 import { setOwn } from './plain.js'
+import { assertStorableData } from './storable.js'
 import { NONE, type Engine, type State } from './state.js'
 import type { SessionChanges, SessionRecord, SessionStore, StatelessStore } from './types.js'
 
@@ -83,6 +84,13 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
   const tracker = state.tracker
   const expiresAt = fresh || due ? expiryFrom(engine, state, now) : state.expiresAt
   const changedKeys = tracker.takeChanges()
+  try {
+    // Only what this request changed: the rest was checked when it was written (review 15).
+    assertStorableData(tracker.target, changedKeys)
+  } catch (error) {
+    for (const key of changedKeys) tracker.markChanged(key)
+    throw error
+  }
   const restore = snapshot(state, changedKeys)
   const oldKeys = state.oldKeys
   const userChanged = state.userChanged

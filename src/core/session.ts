@@ -6,6 +6,7 @@ import { execute } from './execute.js'
 import type { MaybePromise } from './maybe.js'
 import { plan } from './plan.js'
 import { guardState, NONE, type Engine, type State } from './state.js'
+import { assertStorableUserId } from './storable.js'
 import { Tracker } from './track.js'
 import type { SessionStore } from './types.js'
 
@@ -67,9 +68,9 @@ export class Session<Data extends object = Record<string, unknown>> {
   async commit(): Promise<string[]> {
     const state = this.#state
     state.commitFailed = false
-    const work = plan(this.#engine, this.#ctx, state)
-    if (!work) return []
     try {
+      const work = plan(this.#engine, this.#ctx, state) // throws INVALID_DATA before any store call
+      if (!work) return []
       return await execute(this.#engine.config.store as SessionStore, this.#ctx, work, false)
     } catch (error) {
       state.commitFailed = true
@@ -152,11 +153,15 @@ export class Session<Data extends object = Record<string, unknown>> {
     this.#state.touchRequested = true
   }
 
-  /** Binds the session to a user, for `sessions.listUser()` and `sessions.revokeUser()`. */
+  /**
+   * Binds the session to a user, for `sessions.listUser()` and `sessions.revokeUser()`. Throws
+   * SessionError `INVALID_DATA` for an id holding U+0000 or a lone surrogate.
+   */
   bindUser(userId: string | number): void {
     const state = this.#state
     guardState(state)
     const id = String(userId)
+    assertStorableUserId(id) // SessionError INVALID_DATA: no store can keep U+0000 or a lone surrogate
     if (id !== state.userId) {
       state.userId = id
       state.userChanged = true

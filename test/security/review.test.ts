@@ -2,8 +2,12 @@
 // adapters: one test (or a few) named `review N: …` per finding, each failing before its fix.
 // docs/security.md ("The outside review") says what changed.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createSessions } from '../../src/index.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import pg from 'pg'
+import { createSessions, SessionError, type Sessions } from '../../src/index.js'
+import { PostgresStore } from '../../src/postgres.js'
+import type { SessionStore } from '../../src/core/types.js'
+import { startPostgres, type PostgresServer } from '../harness/postgres.js'
 import type { SessionEvent } from '../../src/core/events.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import { CookieStore } from '../../src/stores/cookie-store.js'
@@ -228,5 +232,85 @@ describe('review 10: revokeUser() reports what it revoked', () => {
     expect(revoked.every((event) => event.userId === 'carol')).toBe(true)
     expect(revoked.map((event) => event.idHash).sort()).toEqual(created.slice(1).sort())
     expect(revoked.every((event) => event.at instanceof Date)).toBe(true)
+  })
+})
+
+describe('review 15: strings no store can keep are refused before any store, the same on every store', () => {
+  let server: PostgresServer
+  let pool: pg.Pool
+  let postgres: PostgresStore
+  beforeAll(async () => {
+    server = await startPostgres()
+    pool = new pg.Pool({ connectionString: server.url, max: 4 })
+    postgres = new PostgresStore({ pool, table: 'review15_sessions' })
+  }, 120_000)
+  afterAll(async () => {
+    postgres?.close()
+    await pool?.end()
+    await server?.stop()
+  }, 60_000)
+
+  /** Commits `change` on a stored session; resolves to the SessionError it got, or undefined. */
+  async function commitError(sessions: Sessions<AnyData>, jar: Jar, change: (session: Awaited<ReturnType<Sessions<AnyData>['get']>>) => void): Promise<SessionError | undefined> {
+    const session = await sessions.get(webRequest(jar), new Response('ok'))
+    try {
+      change(session)
+      await session.commit()
+      return undefined
+    } catch (error) {
+      if (error instanceof SessionError) return error
+      throw error
+    }
+  }
+
+  async function refusesEverywhere(store: SessionStore): Promise<void> {
+    const spied = vi.spyOn(store, 'set')
+    const sessions = createSessions<AnyData>({ store })
+    const jar = new Jar()
+    await webRound(sessions, jar, (session) => void (session.data.n = 1))
+    const cases: [(session: Awaited<ReturnType<Sessions<AnyData>['get']>>) => void, string][] = [
+      [(session) => void (session.data.profile = { name: 'ada\u0000lovelace' }), 'data.profile.name'],
+      [(session) => void (session.data.notes = ['fine', 'half a pair \uD83D']), 'data.notes[1]'],
+      [(session) => void (session.data.notes = ['\uDE00 low first']), 'data.notes[0]'],
+      [(session) => void (session.data['a\u0000b'] = 1), 'data["a\\u0000b"] (the key)'],
+      [(session) => void (session.data.deep = { 'odd key': { list: [{ x: '\u0000' }] } }), 'data.deep["odd key"].list[0].x'],
+    ]
+    for (const [change, path] of cases) {
+      const error = await commitError(sessions, jar, change)
+      expect(error?.code).toBe('INVALID_DATA')
+      expect(error!.message).toContain(path)
+      expect(error!.message).not.toMatch(/lovelace|half a pair|low first/)
+    }
+    // A fresh session is refused the same way, before the store is asked.
+    spied.mockClear()
+    const fresh = await commitError(sessions, new Jar(), (session) => void (session.data.name = 'x\u0000'))
+    expect(fresh?.code).toBe('INVALID_DATA')
+    expect(spied).not.toHaveBeenCalled()
+    // A user id with NUL or a lone surrogate: refused at bindUser().
+    const session = await sessions.get(webRequest(jar), new Response('ok'))
+    for (const userId of ['al\u0000ice', 'bob\uD800']) {
+      let caught: unknown
+      try {
+        session.bindUser(userId)
+      } catch (error) {
+        caught = error
+      }
+      expect(caught).toBeInstanceOf(SessionError)
+      expect((caught as SessionError).code).toBe('INVALID_DATA')
+    }
+    // Valid text (emoji: a proper surrogate pair) still round-trips, and the session is unharmed.
+    await webRound(sessions, jar, (s) => void (s.data.name = 'ada 😀'))
+    const again = await webRound(sessions, jar, (s) => s)
+    expect(again.session.isNew).toBe(false)
+    expect(again.session.data).toEqual({ n: 1, name: 'ada 😀' })
+    spied.mockRestore()
+  }
+
+  it('review 15: MemoryStore: U+0000 and lone surrogates in data, keys and user ids give INVALID_DATA naming the key path', async () => {
+    await refusesEverywhere(new MemoryStore())
+  })
+
+  it('review 15: PostgresStore: the same values give INVALID_DATA, not STORE_ERROR', async () => {
+    await refusesEverywhere(postgres)
   })
 })
