@@ -3,7 +3,7 @@
 // before the headers leave (autoCommit) is autocommit.ts.
 import type { RequestContext } from '../core/context.js'
 import type { OutgoingCookie } from '../core/cookie.js'
-import { readCookie } from '../core/cookie.js'
+import { HeaderCookies } from '../core/cookie.js'
 import { SessionError } from '../core/errors.js'
 import type { NodeRequest, NodeResponse } from '../core/frameworks.js'
 import { forwardedHttps, mergeSetCookie, privateCacheControl } from './headers.js'
@@ -27,9 +27,9 @@ export class NodeContext implements RequestContext {
     readonly secure: boolean,
   ) {}
 
-  cookie(name: string): string | undefined {
+  cookies(): HeaderCookies {
     const header = this.key.headers.cookie
-    return readCookie(Array.isArray(header) ? header.join('; ') : header, name)
+    return new HeaderCookies(Array.isArray(header) ? header.join('; ') : header)
   }
 
   apply(cookies: readonly OutgoingCookie[], lines: readonly string[]): void {

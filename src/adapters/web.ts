@@ -1,7 +1,7 @@
 // The Web adapter (Request/Response: proxy.ts, route handlers given a Request, Hono, Bun, Deno,
 // Workers): reads the Cookie header of a Request, sets Set-Cookie on a Response's Headers.
 import type { RequestContext } from '../core/context.js'
-import { readCookie, type OutgoingCookie } from '../core/cookie.js'
+import { HeaderCookies, type OutgoingCookie } from '../core/cookie.js'
 import { SessionError } from '../core/errors.js'
 import type { RequestLike, ResponseLike } from '../core/frameworks.js'
 import { forwardedHttps, mergeSetCookie, privateCacheControl } from './headers.js'
@@ -9,7 +9,8 @@ import { forwardedHttps, mergeSetCookie, privateCacheControl } from './headers.j
 export function webContext(request: RequestLike, response: ResponseLike | undefined, trustProxy: boolean): RequestContext {
   const secure = (trustProxy ? forwardedHttps(request.headers.get('x-forwarded-proto')) : undefined) ?? request.url.startsWith('https:')
   return {
-    cookie: (name) => readCookie(request.headers.get('cookie'), name),
+    // A Web Request's header has no size limit: HeaderCookies reads a bounded part, once.
+    cookies: () => new HeaderCookies(request.headers.get('cookie')),
     secure,
     readOnly: false,
     cookiesFirst: false,

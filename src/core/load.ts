@@ -7,7 +7,7 @@
 // await. The steps are module functions with parameters, not closures, for the same reason.
 import { newId, decodeValue, encodeValue, idOf, storeKey } from './codec.js'
 import type { RequestContext } from './context.js'
-import { MAX_CHUNKS } from './cookie.js'
+import { MAX_CHUNKS, type RequestCookies } from './cookie.js'
 import { storeError } from './errors.js'
 import { after, isThenable, type MaybePromise } from './maybe.js'
 import { Session } from './session.js'
@@ -26,9 +26,10 @@ interface Found {
 /** The request's session: loaded from its cookie, or new. */
 export function load(engine: Engine, ctx: RequestContext): MaybePromise<Session> {
   const { config } = engine
-  let raw = ctx.cookie(config.name)
+  const cookies = ctx.cookies() // one parse of the header for every lookup below
+  let raw = cookies.get(config.name)
   let names = raw === undefined ? NONE : engine.cookieNames
-  if (raw === undefined && config.stateless) ({ value: raw, names } = readChunks(ctx, config.name))
+  if (raw === undefined && config.stateless) ({ value: raw, names } = readChunks(cookies, config.name))
   if (raw === undefined || raw === '') return fresh(engine, ctx, names)
   if (config.stateless) {
     const cookie = raw
@@ -144,11 +145,11 @@ function freshWith(engine: Engine, ctx: RequestContext, names: readonly string[]
 }
 
 /** The cookie store's value when it came in `name.0`, `name.1`, ... chunks (joined), with the chunks' names. */
-function readChunks(ctx: RequestContext, name: string): { value: string | undefined; names: readonly string[] } {
+function readChunks(cookies: RequestCookies, name: string): { value: string | undefined; names: readonly string[] } {
   const names: string[] = []
   let value = ''
   for (let i = 0; i < MAX_CHUNKS; i++) {
-    const chunk = ctx.cookie(`${name}.${i}`)
+    const chunk = cookies.get(`${name}.${i}`)
     if (chunk === undefined) break
     names.push(`${name}.${i}`)
     value += chunk

@@ -9,6 +9,7 @@ import { PostgresStore } from '../../src/postgres.js'
 import type { SessionStore } from '../../src/core/types.js'
 import { startPostgres, type PostgresServer } from '../harness/postgres.js'
 import type { SessionEvent } from '../../src/core/events.js'
+import { HeaderCookies, MAX_COOKIE_HEADER_LENGTH, MAX_COOKIE_PAIRS, parseCookies, readCookie } from '../../src/core/cookie.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import { CookieStore } from '../../src/stores/cookie-store.js'
 import { Jar, serve, type Running } from '../helpers.js'
@@ -32,6 +33,90 @@ function freezeClock(): (seconds: number) => void {
 
 /** Lets events (hashed in the background) arrive. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20))
+
+/** CPU time (user + system, ms) of `run`: unlike wall time, other processes on the machine do not inflate it. */
+function cpuMs(run: () => unknown): number {
+  const before = process.cpuUsage()
+  run()
+  const used = process.cpuUsage(before)
+  return (used.user + used.system) / 1000
+}
+
+describe('review 1: cookie parsing is linear, once per request, and bounded', () => {
+  const MiB = 1024 * 1024
+  // A quadratic parser needs about n²/2 steps for these (over 20 s for 1 MiB of ';' on this
+  // machine, 1.4 s for 256 KiB); a linear one a few milliseconds. The bound is generous enough
+  // that only quadratic time misses it.
+  const attacks: [string, string][] = [
+    ['semicolons', ';'.repeat(MiB)],
+    ['names without =', 'a;'.repeat(MiB / 2)],
+    ['blanks', ' '.repeat(MiB) + '=x'],
+    ['equals signs', '='.repeat(MiB)],
+    ['pairs', 'a=b;'.repeat(MiB / 4)],
+    ['quotes and percent signs', '"%'.repeat(MiB / 2)],
+  ]
+
+  it('review 1: readCookie and parseCookies take linear time on 1 MiB attack headers', () => {
+    for (const [, header] of attacks) {
+      expect(cpuMs(() => readCookie(header, 'sid'))).toBeLessThan(1000)
+      expect(cpuMs(() => parseCookies(header))).toBeLessThan(1000)
+    }
+    expect(readCookie('a; b; c; sid=found; d', 'sid')).toBe('found')
+    expect(readCookie(';'.repeat(1000) + 'x=1; =2; sid=3', 'sid')).toBe('3')
+  })
+
+  it('review 1: sessions.get() on a Web Request with a 1 MiB attack header takes linear time', async () => {
+    const sessions = createSessions<AnyData>({ store: new MemoryStore() })
+    for (const [, header] of attacks) {
+      const request = webRequest(header)
+      let loading: Promise<unknown> | undefined
+      expect(cpuMs(() => (loading = sessions.get(request)))).toBeLessThan(1000) // a memory load runs synchronously
+      expect(((await loading) as { isNew: boolean }).isNew).toBe(true)
+    }
+  })
+
+  it('review 1: a CookieStore request reads its Cookie header once, though it looks up sid and sid.0 … sid.31', async () => {
+    const store = new CookieStore()
+    const sessions = createSessions<AnyData>({ secrets: SECRET, store })
+    // 32 chunk cookies (junk: the seal does not open): sid, then sid.0 … sid.31 are looked up.
+    const chunks = Array.from({ length: 32 }, (_, i) => `sid.${i}=junk${i}`).join('; ')
+    const request = webRequest(`theme=dark; ${chunks}`)
+    const get = vi.spyOn(request.headers, 'get')
+    const session = await sessions.get(request)
+    expect(session.isNew).toBe(true)
+    expect(get.mock.calls.filter(([name]) => name.toLowerCase() === 'cookie')).toHaveLength(1)
+    // node:http: the header read once as well.
+    const server = await serve(async (req, res) => {
+      let reads = 0
+      const value = req.headers.cookie
+      Object.defineProperty(req.headers, 'cookie', { get: () => (reads++, value), configurable: true, enumerable: true })
+      await sessions.get(nodeReq(req), res)
+      res.end(String(reads))
+    })
+    running.push(server)
+    expect(await (await fetch(server.url, { headers: { cookie: `theme=dark; ${chunks}` } })).text()).toBe('1')
+  })
+
+  it('review 1: a request reads at most MAX_COOKIE_HEADER_LENGTH characters and MAX_COOKIE_PAIRS pairs of its Cookie header', async () => {
+    const sessions = createSessions<AnyData>({ store: new MemoryStore() })
+    const jar = new Jar()
+    await webRound(sessions, jar, (session) => void (session.data.n = 1))
+    const sid = `sid=${jar.cookies.get('sid')}`
+    expect(MAX_COOKIE_HEADER_LENGTH).toBe(256 * 1024)
+    expect(MAX_COOKIE_PAIRS).toBe(1000)
+    const read = async (header: string) => !(await sessions.get(webRequest(header))).isNew
+    expect(await read(`${'f=1; '.repeat(998)}${sid}`)).toBe(true) // pair 999
+    expect(await read(`${'f=1; '.repeat(1000)}${sid}`)).toBe(false) // pair 1001
+    const filler = `big=${'x'.repeat(4000)}; `
+    const under = filler.repeat(Math.floor((MAX_COOKIE_HEADER_LENGTH - 100) / filler.length))
+    expect(await read(`${under}${sid}`)).toBe(true)
+    expect(await read(`${under}${filler}${filler}${sid}`)).toBe(false)
+    // The same bounds for the cookie store's chunks, which it reads through an index of the header.
+    expect(new HeaderCookies(`${'f=1; '.repeat(1000)}sid.0=a`).get('x')).toBeUndefined()
+    const cookies = new HeaderCookies(`${'f=1; '.repeat(999)}sid.0=a; sid.1=b`) // pairs 1000 and 1001
+    expect([cookies.get('sid'), cookies.get('sid.0'), cookies.get('sid.1')]).toEqual([undefined, 'a', undefined])
+  })
+})
 
 describe('review 5: a login after a revocation sticks', () => {
   it('review 5: regenerate() + bindUser() after revokedBefore gives a session that is not revoked on the next request', async () => {
