@@ -113,7 +113,11 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
         throw new SessionError('TOO_LARGE', `The session is ${value.length} bytes sealed; the cookie store allows ${sealer.maxSize} (maxSize).`)
       }
       state.cookieValue = value
-      return chunks(engine, ctx, value, expiresAt, now, received)
+      const out = chunks(engine, ctx, value, expiresAt, now, received)
+      // What the browser holds after this response: a later commit of the same request clears
+      // the chunks this one set but that one no longer uses (one live value per response, review 17).
+      state.cookiesReceived = out.filter((c) => c.value !== '').map((c) => c.name)
+      return out
     }
     return { writes: NO_WRITES, cookies: sealed, optional, restore }
   }
@@ -150,8 +154,9 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
  * be smaller than `touchAfter`, and the session must still live to that end (review 9).
  */
 function touchDue(engine: Engine, state: State, now: number): boolean {
-  const { ttl, touchAfter } = engine.config
-  return now + ttl - state.expiresAt >= touchAfter && expiryFrom(engine, state, now) > state.expiresAt
+  const { ttl, touchAfter, absoluteTtl } = engine.config
+  if (now + ttl - state.expiresAt < touchAfter) return false
+  return absoluteTtl === undefined || expiryFrom(engine, state, now) > state.expiresAt
 }
 
 /** The idle expiry a write at `now` gives, capped by the absolute timeout. */

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import pg from 'pg'
 import { createSessions, SessionError, type Sessions } from '../../src/index.js'
+import { withSession } from '../../src/web.js'
 import { PostgresStore } from '../../src/postgres.js'
 import type { SessionStore } from '../../src/core/types.js'
 import { startPostgres, type PostgresServer } from '../harness/postgres.js'
@@ -397,5 +398,38 @@ describe('review 15: strings no store can keep are refused before any store, the
 
   it('review 15: PostgresStore: the same values give INVALID_DATA, not STORE_ERROR', async () => {
     await refusesEverywhere(postgres)
+  })
+})
+
+describe('review 17: one Set-Cookie per cookie name per response', () => {
+  it('review 17: withSession replaces a session cookie the handler’s response already carried', async () => {
+    const sessions = createSessions<AnyData>({ store: new MemoryStore() })
+    const handler = withSession(sessions, (_request, session) => {
+      session.data.user = 'ada'
+      const response = new Response('ok', { headers: { 'cache-control': 'public, max-age=60' } })
+      response.headers.append('set-cookie', 'sid=stale; Path=/')
+      response.headers.append('set-cookie', 'theme=dark; Path=/')
+      return response
+    })
+    const response = await handler(webRequest())
+    const lines = response.headers.getSetCookie()
+    expect(lines.map((line) => line.slice(0, line.indexOf('=')))).toEqual(['theme', 'sid'])
+    expect(named(lines)[0]).not.toMatch(/^sid=stale/)
+    expect(response.headers.get('cache-control')).toBe('private, max-age=60')
+  })
+
+  it('review 17: node:http: a Set-Cookie for sid given to writeHead() or set earlier gives way to the session’s', async () => {
+    const sessions = createSessions<AnyData>({ store: new MemoryStore() })
+    const server = await serve(async (req: IncomingMessage, res: ServerResponse) => {
+      res.setHeader('Set-Cookie', ['sid=from-setHeader; Path=/', 'a=1'])
+      const session = await sessions.get(nodeReq(req), res)
+      session.data.user = 'ada'
+      res.writeHead(200, { 'Set-Cookie': ['sid=from-writeHead; Path=/', 'b=2'] })
+      res.end('ok')
+    })
+    running.push(server)
+    const lines = (await fetch(server.url)).headers.getSetCookie()
+    expect(lines.map((line) => line.slice(0, line.indexOf('=')))).toEqual(['a', 'b', 'sid'])
+    expect(named(lines)[0]).not.toMatch(/from-/)
   })
 })
