@@ -75,10 +75,10 @@ function isBlank(code: number): boolean {
 }
 
 /**
- * Calls `visit(keyStart, keyEnd, eq, end)` for each `name=value` pair of `header`, in order, until
- * it returns true or `maxPairs` pairs were seen. Pairs without `=` are skipped (and counted).
+ * Calls `visit(keyStart, keyEnd, eq, end)` for each `name=value` pair of `header`, in order, up to
+ * `maxPairs` pairs. Pairs without `=` or without a name are skipped (and counted).
  */
-function eachPair(header: string, maxPairs: number, visit: (keyStart: number, keyEnd: number, eq: number, end: number) => boolean): void {
+function eachPair(header: string, maxPairs: number, visit: (keyStart: number, keyEnd: number, eq: number, end: number) => void): void {
   const length = header.length
   let start = 0
   let eq = -1 // the first '=' at or after `start`, once looked up (-1: not yet; length: none left)
@@ -94,7 +94,7 @@ function eachPair(header: string, maxPairs: number, visit: (keyStart: number, ke
       while (keyStart < eq && isBlank(header.charCodeAt(keyStart))) keyStart++
       let keyEnd = eq
       while (keyEnd > keyStart && isBlank(header.charCodeAt(keyEnd - 1))) keyEnd--
-      if (keyEnd > keyStart && visit(keyStart, keyEnd, eq, end)) return
+      if (keyEnd > keyStart) visit(keyStart, keyEnd, eq, end)
     }
     start = end + 1
   }
@@ -141,7 +141,6 @@ export function parseCookies(header: string | null | undefined, maxPairs = Infin
   eachPair(header, maxPairs, (keyStart, keyEnd, eq, end) => {
     const name = header.slice(keyStart, keyEnd)
     if (!(name in cookies)) cookies[name] = valueAt(header, eq, end)
-    return false
   })
   return cookies
 }
