@@ -86,7 +86,7 @@ function read(engine: Engine, ctx: RequestContext, names: readonly string[], raw
 
 function found(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, value: string, id: string, key: string, stored: unknown): MaybePromise<Session> {
   if (!isRecord(stored)) {
-    engine.events?.emit('unknown-id', id, undefined, ctx.key)
+    engine.events?.emit('unknown-id', key, undefined, ctx.key)
     return fresh(engine, ctx, names)
   }
   // An express-session cookie (s:<id>.<mac>) is re-issued in Tessera's format at once.
@@ -100,7 +100,7 @@ function judge(engine: Engine, ctx: RequestContext, names: readonly string[], ra
   const now = Date.now()
   const absoluteEnd = config.absoluteTtl === undefined ? Infinity : record.createdAt + config.absoluteTtl
   if (!(record.expiresAt > now) || !(absoluteEnd > now)) {
-    events?.emit('expired', id, record.userId, ctx.key)
+    events?.emit('expired', key, record.userId, ctx.key)
     // The store would drop it at its own expiry; an absolute timeout can come earlier.
     if (config.stateless || absoluteEnd > now) return fresh(engine, ctx, names)
     return after(callStore('destroy an expired session', () => (config.store as SessionStore).destroy(key)), () => fresh(engine, ctx, names))
@@ -112,7 +112,7 @@ function judge(engine: Engine, ctx: RequestContext, names: readonly string[], ra
       callStore('check revocation', () => isRevoked.call(config.store, userId, record.createdAt)),
       (revoked) => {
         if (!revoked) return loaded(engine, ctx, names, raw, session)
-        events?.emit('revoked', id, userId, ctx.key)
+        events?.emit('revoked', key, userId, ctx.key)
         return fresh(engine, ctx, names)
       },
     )

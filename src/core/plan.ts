@@ -129,7 +129,7 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
     writes = oldKeys.map((key) => ({ op: 'destroy', key, what: 'destroy the old session' }))
     writes.push({ op: 'set', key: state.key, record: record(state, expiresAt), what: 'save the session' })
     const events = engine.events
-    if (events) done = () => events.emit('created', state.id, state.userId, ctx.key)
+    if (events) done = () => events.emit('created', state.key, state.userId, ctx.key)
   } else if (changed && store.patch !== undefined && !userChanged) {
     writes = [{ op: 'patch', key: state.key, changes: changesOf(tracker.target, changedKeys), expiresAt, what: 'save the session' }]
   } else if (changed || store.touch === undefined) {

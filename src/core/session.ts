@@ -107,7 +107,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     state.createdAt = Date.now()
     state.stored = false
     state.regenerated = true
-    this.#engine.events?.emit('regenerated', fresh.id, state.userId, this.#ctx.key)
+    this.#engine.events?.emit('regenerated', fresh.key, state.userId, this.#ctx.key)
   }
 
   /** Removes the session from the store and expires its cookie, now. Afterwards data is empty and writes throw. */
@@ -117,7 +117,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     state.destroyed = true
     state.tracker.replace({})
     state.tracker.clearChanges()
-    this.#engine.events?.emit('destroyed', state.id, state.userId, this.#ctx.key)
+    this.#engine.events?.emit('destroyed', state.key, state.userId, this.#ctx.key)
     await this.commit()
   }
 

@@ -297,9 +297,10 @@ describe('review 9: an active session lives until its absolute timeout', () => {
 })
 
 describe('review 10: revokeUser() reports what it revoked', () => {
-  it('review 10: one revoked event per revoked session, with its idHash and userId, on a server-side store', async () => {
+  /** Three sessions of carol, one of dave; revokes carol's but the first; checks the events. */
+  async function revokedEvents(hashIds: boolean): Promise<void> {
     const events: SessionEvent[] = []
-    const sessions = createSessions<AnyData>({ store: new MemoryStore(), onEvent: (event) => events.push(event) })
+    const sessions = createSessions<AnyData>({ store: new MemoryStore(), hashIds, onEvent: (event) => events.push(event) })
     const jars = [new Jar(), new Jar(), new Jar()]
     const ids: string[] = []
     for (const jar of jars) {
@@ -318,6 +319,14 @@ describe('review 10: revokeUser() reports what it revoked', () => {
     expect(revoked.every((event) => event.userId === 'carol')).toBe(true)
     expect(revoked.map((event) => event.idHash).sort()).toEqual(created.slice(1).sort())
     expect(revoked.every((event) => event.at instanceof Date)).toBe(true)
+  }
+
+  it('review 10: one revoked event per revoked session, with its idHash and userId, on a server-side store', async () => {
+    await revokedEvents(false)
+  })
+
+  it('review 10: with hashIds, the revoked events carry the same idHash as the sessions’ other events', async () => {
+    await revokedEvents(true)
   })
 })
 
