@@ -98,6 +98,9 @@ describe('review 17: one Set-Cookie per cookie name in a response, whatever ran 
     const response = NextResponse.next()
     const refreshed = await refreshSession(sessions, req, response) // a touch is due: the old id, re-sealed
     expect(response.headers.getSetCookie()).toHaveLength(1)
+    // Written as a header, not through response.cookies: Next would then also copy it into every
+    // route handler's response (x-middleware-set-cookie → the handler's mutable cookies), a second sid.
+    expect(response.headers.get('x-middleware-set-cookie')).toBeNull()
     const oldId = refreshed.id
     const session = await sessions.get(req, response) // the same request: the same session
     await session.regenerate()
