@@ -1,5 +1,5 @@
 import { isObject, setOwn } from '../core/plain.js'
-import type { SessionRecord, SessionStore } from '../core/types.js'
+import { TESSERA_STORE, type SessionRecord, type SessionStore } from '../core/types.js'
 import { Deadlines, operationTimeoutMs } from './deadline.js'
 
 /** A Node-style callback, as connect stores take it. */
@@ -185,6 +185,7 @@ export function fromConnectStore(store: ConnectStoreLike, options: ConnectStoreO
       await deadlines.run('destroy', () => call((cb) => store.destroy(id, cb)))
     },
   }
-
+  // A Tessera store now: entries that also take connect stores must not wrap it again.
+  Object.defineProperty(adapter, TESSERA_STORE, { value: true })
   return adapter
 }
