@@ -23,14 +23,14 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { NodeRequest, NodeResponse } from '../core/frameworks.js'
+import { isNodePair, isNodeRequest, isNodeResponse, type NodeRequest, type NodeResponse } from '../adapters/shapes.js'
 import { SessionError } from '../core/errors.js'
 import { generateId } from '../core/id.js'
 import type { SessionCookieOptions } from '../core/options.js'
-import { createSessions, type Sessions } from '../index.js'
+import { isObject } from '../core/plain.js'
+import { createSessions, MemoryStore, type Sessions } from '../index.js'
 import type { SessionRecord, SessionStore as TesseraStore } from '../core/types.js'
 import { CSRF_SESSION_KEY, csrfToken, verifyCsrfToken } from '../csrf.js'
-import { MemoryStore } from '../stores/memory-store.js'
 import { RedisStore, type RedisClientLike } from '../redis.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -91,10 +91,6 @@ interface NativeStore {
 interface NativeCookie {
   name: string
   cookie: SessionCookieOptions
-}
-
-function isObject(value: unknown): value is Record<PropertyKey, any> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null
 }
 
 function maxAgeOf(value: unknown, what: string): number {
@@ -339,16 +335,9 @@ function sessions(): Sessions<Record<string, any>> {
 // ---------------------------------------------------------------------------------------------
 // The calling forms: (context, ...rest) or (req, res, ...rest)
 
-function isNodeRequest(value: unknown): value is NodeRequest {
-  return isObject(value) && isObject(value.headers) && typeof value.headers.get !== 'function'
-}
-function isNodeResponse(value: unknown): value is NodeResponse {
-  return isObject(value) && typeof value.setHeader === 'function' && typeof value.getHeader === 'function'
-}
-
 function split(args: readonly unknown[]): [{ req: NodeRequest; res: NodeResponse }, unknown[]] {
   const [a, b] = args
-  if (isObject(a) && isNodeRequest(a.req) && isNodeResponse(a.res)) return [{ req: a.req, res: a.res }, args.slice(1)]
+  if (isNodePair(a)) return [{ req: a.req, res: a.res }, args.slice(1)]
   if (isNodeRequest(a) && isNodeResponse(b)) return [{ req: a, res: b }, args.slice(2)]
   throw new TypeError('Either pass a GetServerSidePropsContext as first argument, OR NextApiRequest and NextApiResponse as first and second argument.')
 }

@@ -89,7 +89,7 @@ describe('stores as next-session takes them', () => {
     const req = { headers: { cookie: 'sid=abc' }, session: undefined as unknown } as unknown as IncomingMessage & { session?: unknown }
     const getSession = nextSession({ store })
     const existing = { user: 'ada' }
-    req.session = existing
+    ;(req as { session?: unknown }).session = existing
     expect(await getSession(req, {} as ServerResponse)).toBe(existing)
     expect(typeof middleware).toBe('function')
   })
