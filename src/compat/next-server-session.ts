@@ -32,6 +32,7 @@ import { createSessions, MemoryStore, type Sessions } from '../index.js'
 import type { SessionRecord, SessionStore as TesseraStore } from '../core/types.js'
 import { CSRF_SESSION_KEY, csrfToken, verifyCsrfToken } from '../csrf.js'
 import { RedisStore, type RedisClientLike } from '../redis.js'
+import { fromNextServerSessionStore } from '../stores/next-server-session-store.js'
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -120,38 +121,6 @@ function facade(store: TesseraStore, maxAge: number): SessionStore & { [NATIVE]:
     },
     destroy: async (sessionId) => store.destroy(sessionId),
     [NATIVE]: { store, maxAge },
-  }
-}
-
-/**
- * A store your app implemented for next-server-session, adapted to Tessera's store contract.
- * It keeps data only, so expiry stays the store's own business: what it returns is alive.
- */
-function fromPeerStore(peer: SessionStore, maxAge: number): TesseraStore {
-  const live = (data: Record<string, unknown>): SessionRecord => {
-    const now = Date.now()
-    return { data: structuredClone(data), createdAt: now, expiresAt: now + maxAge }
-  }
-  return {
-    async get(id) {
-      const data: unknown = await peer.get(id)
-      return isObject(data) ? live(data) : undefined
-    },
-    async set(id, record) {
-      if (record.expiresAt <= Date.now()) return void (await peer.destroy(id))
-      await peer.set(id, structuredClone(record.data))
-    },
-    async destroy(id) {
-      await peer.destroy(id)
-    },
-    async patch(id, { set, unset }) {
-      const current: unknown = await peer.get(id)
-      if (!isObject(current)) return // never bring a destroyed session back
-      if (unset.length === 0) return peer.merge(id, structuredClone(set))
-      const next: Record<string, unknown> = { ...current, ...structuredClone(set) }
-      for (const key of unset) delete next[key]
-      await peer.set(id, next)
-    },
   }
 }
 
@@ -305,7 +274,7 @@ function build(config: SessionConfig): Sessions<Record<string, any>> {
     maxAge = sessionMaxAgeMS ?? native.maxAge
   } else if (isObject(sessionStore) && ['get', 'set', 'merge', 'destroy'].every((m) => typeof sessionStore[m] === 'function')) {
     maxAge = sessionMaxAgeMS ?? DEFAULT_MAX_AGE_MS
-    store = fromPeerStore(sessionStore as SessionStore, maxAge)
+    store = fromNextServerSessionStore(sessionStore as SessionStore, maxAge)
   } else if (isObject(sessionStore) && ['get', 'set', 'destroy'].every((m) => typeof sessionStore[m] === 'function')) {
     maxAge = sessionMaxAgeMS ?? DEFAULT_MAX_AGE_MS
     store = sessionStore as TesseraStore
