@@ -199,3 +199,17 @@ describe('next-session’s record shape, so a server still on next-session reads
     expect(await (await jar.fetch(compatUrl)).text()).toBe('ada')
   })
 })
+
+describe('session.cookie.secure', () => {
+  it('is what the core puts on the cookie: SameSite=None forces Secure even over plain HTTP', async () => {
+    const getSession = nextSession({ store: new MemoryStore(), cookie: { sameSite: 'none' } })
+    const url = await start(async (req, res) => {
+      const session = await getSession(req, res)
+      session.user = 'ada'
+      res.end(String(session.cookie.secure))
+    })
+    const response = await fetch(url)
+    expect(sids(response)[0]).toMatch(/; Secure/)
+    expect(await response.text()).toBe('true')
+  })
+})
