@@ -43,6 +43,7 @@ export function dataView<View extends object>(data: () => Record<PropertyKey, un
   Object.defineProperty(target, INSPECT_CUSTOM, {
     value: () => {
       const out: Record<PropertyKey, unknown> = { ...data() }
+      for (const name of names) delete out[name]
       for (const name of shown) out[name] = own[name]!()
       return out
     },
