@@ -23,15 +23,16 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { NodeRequest, NodeResponse } from '../core/frameworks.js'
+import { isNodePair, isNodeRequest, isNodeResponse, type NodeRequest, type NodeResponse } from '../adapters/shapes.js'
 import { SessionError } from '../core/errors.js'
 import { generateId } from '../core/id.js'
 import type { SessionCookieOptions } from '../core/options.js'
-import { createSessions, type Sessions } from '../index.js'
+import { isObject } from '../core/plain.js'
+import { createSessions, MemoryStore, type Sessions } from '../index.js'
 import type { SessionRecord, SessionStore as TesseraStore } from '../core/types.js'
 import { CSRF_SESSION_KEY, csrfToken, verifyCsrfToken } from '../csrf.js'
-import { MemoryStore } from '../stores/memory-store.js'
 import { RedisStore, type RedisClientLike } from '../redis.js'
+import { fromNextServerSessionStore } from '../stores/next-server-session-store.js'
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -93,10 +94,6 @@ interface NativeCookie {
   cookie: SessionCookieOptions
 }
 
-function isObject(value: unknown): value is Record<PropertyKey, any> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null
-}
-
 function maxAgeOf(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 1000) {
     throw new TypeError(`${what} must be a number of milliseconds ≥ 1000, got ${JSON.stringify(value)}`)
@@ -124,38 +121,6 @@ function facade(store: TesseraStore, maxAge: number): SessionStore & { [NATIVE]:
     },
     destroy: async (sessionId) => store.destroy(sessionId),
     [NATIVE]: { store, maxAge },
-  }
-}
-
-/**
- * A store your app implemented for next-server-session, adapted to Tessera's store contract.
- * It keeps data only, so expiry stays the store's own business: what it returns is alive.
- */
-function fromPeerStore(peer: SessionStore, maxAge: number): TesseraStore {
-  const live = (data: Record<string, unknown>): SessionRecord => {
-    const now = Date.now()
-    return { data: structuredClone(data), createdAt: now, expiresAt: now + maxAge }
-  }
-  return {
-    async get(id) {
-      const data: unknown = await peer.get(id)
-      return isObject(data) ? live(data) : undefined
-    },
-    async set(id, record) {
-      if (record.expiresAt <= Date.now()) return void (await peer.destroy(id))
-      await peer.set(id, structuredClone(record.data))
-    },
-    async destroy(id) {
-      await peer.destroy(id)
-    },
-    async patch(id, { set, unset }) {
-      const current: unknown = await peer.get(id)
-      if (!isObject(current)) return // never bring a destroyed session back
-      if (unset.length === 0) return peer.merge(id, structuredClone(set))
-      const next: Record<string, unknown> = { ...current, ...structuredClone(set) }
-      for (const key of unset) delete next[key]
-      await peer.set(id, next)
-    },
   }
 }
 
@@ -309,7 +274,7 @@ function build(config: SessionConfig): Sessions<Record<string, any>> {
     maxAge = sessionMaxAgeMS ?? native.maxAge
   } else if (isObject(sessionStore) && ['get', 'set', 'merge', 'destroy'].every((m) => typeof sessionStore[m] === 'function')) {
     maxAge = sessionMaxAgeMS ?? DEFAULT_MAX_AGE_MS
-    store = fromPeerStore(sessionStore as SessionStore, maxAge)
+    store = fromNextServerSessionStore(sessionStore as SessionStore, maxAge)
   } else if (isObject(sessionStore) && ['get', 'set', 'destroy'].every((m) => typeof sessionStore[m] === 'function')) {
     maxAge = sessionMaxAgeMS ?? DEFAULT_MAX_AGE_MS
     store = sessionStore as TesseraStore
@@ -339,16 +304,9 @@ function sessions(): Sessions<Record<string, any>> {
 // ---------------------------------------------------------------------------------------------
 // The calling forms: (context, ...rest) or (req, res, ...rest)
 
-function isNodeRequest(value: unknown): value is NodeRequest {
-  return isObject(value) && isObject(value.headers) && typeof value.headers.get !== 'function'
-}
-function isNodeResponse(value: unknown): value is NodeResponse {
-  return isObject(value) && typeof value.setHeader === 'function' && typeof value.getHeader === 'function'
-}
-
 function split(args: readonly unknown[]): [{ req: NodeRequest; res: NodeResponse }, unknown[]] {
   const [a, b] = args
-  if (isObject(a) && isNodeRequest(a.req) && isNodeResponse(a.res)) return [{ req: a.req, res: a.res }, args.slice(1)]
+  if (isNodePair(a)) return [{ req: a.req, res: a.res }, args.slice(1)]
   if (isNodeRequest(a) && isNodeResponse(b)) return [{ req: a, res: b }, args.slice(2)]
   throw new TypeError('Either pass a GetServerSidePropsContext as first argument, OR NextApiRequest and NextApiResponse as first and second argument.')
 }

@@ -22,14 +22,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { promisify } from 'node:util'
-import type { NodeRequest, NodeResponse } from '../core/frameworks.js'
-import { SessionError } from '../core/errors.js'
-import type { SessionCookieOptions, SessionsOptions } from '../core/options.js'
+import { isNodePair, isNodeRequest, isNodeResponse, type NodeRequest, type NodeResponse } from '../adapters/shapes.js'
+import { Cookie as ConnectCookie, MemoryStore as CallbackMemoryStore, Store, type ConnectStoreLike } from '../connect.js'
+import { cookieSecure } from '../core/plan.js'
+import { isObject } from '../core/plain.js'
 import type { Session as CoreSession } from '../core/session.js'
-import { createSessions, type Sessions } from '../index.js'
-import type { SessionStore as TesseraStore, StatelessStore } from '../core/types.js'
-import { Cookie as ConnectCookie, fromConnectStore, MemoryStore as CallbackMemoryStore, Store, type ConnectStoreLike } from '../connect.js'
-import { MemoryStore } from '../stores/memory-store.js'
+import { TESSERA_STORE, type SessionStore as TesseraStore, type StatelessStore } from '../core/types.js'
+import { createSessions, MemoryStore, SessionError, type SessionCookieOptions, type Sessions, type SessionsOptions } from '../index.js'
+import { fromNextSessionStore, type NextSessionStoreOptions } from '../stores/next-session-store.js'
+import { dataView } from './data-view.js'
 
 // ---------------------------------------------------------------------------------------------
 // Types: the shapes of next-session 4's published declarations (lib/types.d.ts, lib/session.d.ts)
@@ -37,8 +38,24 @@ import { MemoryStore } from '../stores/memory-store.js'
 /** Session data as the app sees it. */
 export type SessionRecord = Record<string, any>
 
-/** `session.cookie`: the cookie settings of this session (read-only here). */
+/**
+ * `session.cookie`: the cookie settings of this session (read-only here). `secure` is whether
+ * this request's cookie carries `Secure`; `expires` is when the session ends if left idle
+ * (next-session had it only with `maxAge`: Tessera's server ends every idle session).
+ */
 export type Cookie = {
+  httpOnly: boolean
+  path: string
+  domain?: string | undefined
+  secure: boolean
+  sameSite?: boolean | 'lax' | 'strict' | 'none'
+  /** Seconds, with `cookie.maxAge` set (a persistent cookie). */
+  maxAge?: number
+  expires?: Date
+}
+
+/** The `cookie` kept in each store record, as next-session writes it (`maxAge` and `expires` both or neither). */
+export type StoredCookie = {
   httpOnly: boolean
   path: string
   domain?: string | undefined
@@ -47,18 +64,19 @@ export type Cookie = {
 } & ({ maxAge?: undefined; expires?: undefined } | { maxAge: number; expires: Date })
 
 /** What a next-session store keeps: the data's keys plus `cookie`. */
-export type SessionData<T = SessionRecord> = { cookie: Cookie } & T
+export type SessionData<T = SessionRecord> = { cookie: StoredCookie } & T
 
 /** The session object: the data itself plus `id`, `touch()`, `commit()`, `destroy()` and `cookie`. */
 export type Session<T extends SessionRecord = SessionRecord> = {
   id: string
+  readonly cookie: Cookie
   /** Extends the session's expiry at the next commit (with or without `cookie.maxAge`). */
   touch(): void
   /** Saves the session and sets its cookie now (autoCommit does it before the headers leave). */
   commit(): Promise<void>
   /** Removes the session from the store and expires its cookie. */
   destroy(): Promise<void>
-} & SessionData<T>
+} & T
 
 /** next-session v3's session object: the same, plus `isNew`. */
 export type SessionV3<T extends SessionRecord = SessionRecord> = Session<T> & { readonly isNew: boolean }
@@ -92,16 +110,19 @@ export interface Options {
   /** Cookie name. @default 'sid' */
   name?: string
   /**
-   * A next-session store, an express-session store, a `promisifyStore()` result, or a Tessera
-   * store (`MemoryStore`, `RedisStore`, ... : any store with `patch`, or the cookie store).
+   * A next-session store, an express-session store, a `promisifyStore()` result (sessions kept
+   * in next-session's record shape, so next-session reads them too), or a Tessera store, used as
+   * it is (`MemoryStore`, `RedisStore`, `PostgresStore`, `fromConnectStore(...)`, `KVStore`, the
+   * cookie store: a store with `patch`, or marked with `TESSERA_STORE`). Its methods are looked
+   * up when used, as next-session does.
    * @default Tessera's process-wide MemoryStore
    */
   store?: SessionStore | ConnectStoreLike | TesseraStore | StatelessStore
   /** Makes new session ids (16–128 characters of `[A-Za-z0-9_-]`). @default 256 random bits */
   genid?: () => string
-  /** Turns the session id into the cookie value. Needs the core's `encode` hook. */
+  /** Turns the session id into the cookie value. */
   encode?: (rawSid: string) => string | Promise<string>
-  /** Turns the cookie value back into the session id (`null` for an invalid one). Needs the core's `decode` hook. */
+  /** Turns the cookie value back into the session id (`null` for an invalid one: a new session). */
   decode?: (encryptedSid: string) => string | null | undefined | Promise<string | null | undefined>
   /**
    * Touch (extend an unmodified session) at most this often. v4 (`nextSession`): seconds.
@@ -128,86 +149,13 @@ type Response = ServerResponse | NodeResponse
 
 const DAY = 86_400
 
-/** Options the core is asked for that it may not have yet (see docs/migrate/next-session.md). */
-interface PendingCoreOptions {
-  encode?: Options['encode']
-  decode?: Options['decode']
-  autoCommit?: boolean
-}
-
 function fail(option: string, problem: string): never {
   throw new TypeError(`next-session option ${option} ${problem}`)
 }
 
-function isObject(value: unknown): value is Record<string, any> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null
-}
-
-/** Set by `promisifyStore`: the callback store behind it, used directly. */
-const CONNECT_STORE = Symbol('tessera.compat.connectStore')
-
-/** A Tessera store is used as is; next-session and express-session stores get an adapter. */
-function isTesseraStore(store: Record<PropertyKey, any>): boolean {
-  return (
-    store instanceof MemoryStore ||
-    store.stateless === true ||
-    typeof store.patch === 'function' ||
-    (store as Record<symbol, unknown>)[Symbol.for('tessera.store')] === true
-  )
-}
-
-/** A promise store (next-session's contract) in callback clothes, for `fromConnectStore`. */
-function callbackStore(store: SessionStore): ConnectStoreLike {
-  const run = (callback: (error?: unknown, value?: unknown) => void, action: () => unknown): void => {
-    Promise.resolve()
-      .then(action)
-      .then((value) => callback(null, value), (error: unknown) => callback(error ?? new Error('store failed')))
-  }
-  return {
-    get: (sid, callback) => run(callback, () => store.get(sid)),
-    set: (sid, sess, callback) => run(callback, () => store.set(sid, sess)),
-    destroy: (sid, callback) => run(callback, () => store.destroy(sid)),
-  }
-}
-
-/** Options of {@link fromNextSessionStore}. */
-export interface NextSessionStoreOptions {
-  /** Seconds a session without an expiry in its cookie (a browser-session cookie) lives from now. @default 1209600 (14 days) */
-  ttl?: number
-  /** Cookie attributes written into each stored session's `cookie`, for a later move back. @default { path: '/', httpOnly: true } */
-  cookie?: { path?: string; httpOnly?: boolean; domain?: string; secure?: boolean; sameSite?: CookieOptions['sameSite'] }
-}
-
-/**
- * Adapts a next-session store (promise `get/set/destroy` taking `(sid, sess)`), an express-session
- * store (callbacks) or a `promisifyStore()` result to Tessera's store contract, for
- * `createSessions({ store })`. Sessions it already holds stay readable; what Tessera writes keeps
- * next-session's shape (data keys plus `cookie.expires`).
- *
- * @example
- * const sessions = createSessions({ store: fromNextSessionStore(promisifyStore(connectStore)) })
- */
-export function fromNextSessionStore(store: SessionStore | ConnectStoreLike, options: NextSessionStoreOptions = {}): TesseraStore {
-  if (!isObject(store) || ['get', 'set', 'destroy'].some((m) => typeof (store as unknown as Record<string, unknown>)[m] !== 'function')) {
-    throw new TypeError('fromNextSessionStore needs a store with get, set and destroy methods')
-  }
-  const { ttl = 14 * DAY, cookie = {} } = options
-  const shape = store as unknown as Record<PropertyKey, any>
-  const connect = shape[CONNECT_STORE] as ConnectStoreLike | undefined
-  if (connect) return fromConnectStore(connect, { ttl, cookie })
-  // express-session stores take a callback: get(sid, callback).
-  if ((shape.get as (...args: unknown[]) => unknown).length >= 2) return fromConnectStore(store as ConnectStoreLike, { ttl, cookie })
-  // next-session stores: promise methods. Touches go through set (fromConnectStore never calls touch).
-  return fromConnectStore(callbackStore(store as SessionStore), { ttl, cookie })
-}
-
-function toStore(store: Options['store'], ttl: number, cookie: NonNullable<NextSessionStoreOptions['cookie']>): TesseraStore | StatelessStore | undefined {
-  if (store === undefined || store === null) return undefined
-  if (!isObject(store) || ['get', 'set', 'destroy'].some((m) => typeof (store as unknown as Record<string, unknown>)[m] !== 'function')) {
-    fail('store', 'must have get, set and destroy methods')
-  }
-  if (isTesseraStore(store as unknown as Record<PropertyKey, any>)) return store as TesseraStore | StatelessStore
-  return fromNextSessionStore(store as SessionStore | ConnectStoreLike, { ttl, cookie })
+/** A Tessera store is used as it is; any other store is next-session's (or express-session's). */
+function isTesseraStore(store: Record<PropertyKey, unknown>): boolean {
+  return store.stateless === true || typeof store.patch === 'function' || store[TESSERA_STORE] === true
 }
 
 function sameSiteOf(value: CookieOptions['sameSite']): SessionCookieOptions['sameSite'] {
@@ -253,70 +201,61 @@ function build(options: Options | undefined, version: 3 | 4): Built {
     touchAfter = Math.min(version === 3 ? value / 1000 : value, ttl)
   }
 
-  const attributes = {
-    path: cookie.path || '/',
-    httpOnly: cookie.httpOnly ?? true,
-    ...(cookie.domain ? { domain: cookie.domain } : {}),
-    ...(typeof cookie.secure === 'boolean' ? { secure: cookie.secure } : {}),
-    ...(cookie.sameSite === undefined ? {} : { sameSite: cookie.sameSite }),
-  }
-  const core: SessionsOptions & PendingCoreOptions = {
+  const core: SessionsOptions = {
     name: opts.name || 'sid',
     ttl,
     touchAfter,
     rolling: opts.rolling ?? version === 4,
     cookie: {
-      httpOnly: attributes.httpOnly,
-      path: attributes.path,
+      httpOnly: cookie.httpOnly ?? true,
+      path: cookie.path || '/',
       domain: cookie.domain || undefined,
       secure: typeof cookie.secure === 'boolean' ? cookie.secure : 'auto',
       sameSite: sameSiteOf(cookie.sameSite),
       persistent,
     },
   }
-  const store = toStore(opts.store, ttl, attributes)
-  if (store) core.store = store
+  const store = opts.store
+  if (store !== undefined && store !== null) {
+    if (!isObject(store)) fail('store', 'must be a store object (next-session, express-session or Tessera)')
+    // Records in a next-session (or connect) store keep next-session's shape and cookie.
+    const record: NextSessionStoreOptions['cookie'] = { ...cookie, maxAge: persistent ? maxAge : undefined } as NextSessionStoreOptions['cookie']
+    core.store = isTesseraStore(store as unknown as Record<PropertyKey, unknown>) ? (store as TesseraStore | StatelessStore) : fromNextSessionStore(store, { ttl, cookie: record })
+  }
   if (opts.genid !== undefined) core.genid = opts.genid
   if (opts.encode !== undefined) core.encode = opts.encode
   if (opts.decode !== undefined) core.decode = opts.decode
   if (opts.autoCommit !== undefined) core.autoCommit = opts.autoCommit
-  const sessions = createSessions<SessionRecord>(core)
-
-  // encode/decode need a core hook (a cookie codec around the id). Ignoring them would log every
-  // user out (their cookies hold encoded ids), so without the hook this fails loudly.
-  const config = sessions.config as { encode?: unknown; decode?: unknown }
-  if ((opts.encode !== undefined && typeof config.encode !== 'function') || (opts.decode !== undefined && typeof config.decode !== 'function')) {
-    throw new TypeError(
-      'next-session options encode/decode need the Tessera core’s cookie codec (SessionsOptions.encode/decode), which this version lacks. ' +
-        'Remove them (and sign ids with `secrets` instead), or upgrade Tessera.',
-    )
-  }
-  return { sessions, version, maxAge: persistent ? maxAge : undefined, sameSite: cookie.sameSite }
+  return { sessions: createSessions<SessionRecord>(core), version, maxAge: persistent ? maxAge : undefined, sameSite: cookie.sameSite }
 }
 
 // ---------------------------------------------------------------------------------------------
-// The session object: a Proxy over one Tessera Session
+// The session object: the data itself (a view of the Tessera session's), plus next-session's own
 
-const views = new WeakMap<CoreSession<SessionRecord>, object>()
+const views = new WeakMap<CoreSession<SessionRecord>, Session>()
 const allViews = new WeakSet<object>()
-const INSPECT = Symbol.for('nodejs.util.inspect.custom')
 
-function cookieOf(built: Built, session: CoreSession<SessionRecord>, req: Request): Cookie {
-  const { cookie, production } = built.sessions.config
-  const secure = cookie.secure === 'auto' ? ((req as NodeRequest).socket as { encrypted?: boolean } | null | undefined)?.encrypted === true || production : cookie.secure
-  const view: Record<string, unknown> = { httpOnly: cookie.httpOnly, path: cookie.path, domain: cookie.domain, secure, sameSite: built.sameSite }
-  if (built.maxAge !== undefined) {
-    view.maxAge = built.maxAge
-    view.expires = session.expiresAt
-  } else if (built.version === 3) {
-    view.maxAge = null
+/** `session.cookie`, next-session's shape: the options, whether this cookie is `Secure` (the core's rule), and the expiry. */
+function cookieOf(built: Built, session: CoreSession<SessionRecord>, req: NodeRequest): Cookie {
+  const { config } = built.sessions
+  // Whether the request came over HTTPS, as the node adapter reads it (this entry has no trustProxy).
+  const https = (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted === true
+  const view: Record<string, unknown> = {
+    httpOnly: config.cookie.httpOnly,
+    path: config.cookie.path,
+    domain: config.cookie.domain,
+    secure: cookieSecure(config, https),
+    sameSite: built.sameSite,
   }
+  if (built.maxAge !== undefined) view.maxAge = built.maxAge
+  else if (built.version === 3) view.maxAge = null
+  view.expires = session.expiresAt
   return Object.freeze(view) as Cookie
 }
 
-function viewOf(built: Built, session: CoreSession<SessionRecord>, req: Request): Session {
+function viewOf(built: Built, session: CoreSession<SessionRecord>, req: NodeRequest, holder: object): Session {
   const existing = views.get(session)
-  if (existing) return existing as Session
+  if (existing) return existing
 
   const methods = {
     touch(): void {
@@ -326,74 +265,51 @@ function viewOf(built: Built, session: CoreSession<SessionRecord>, req: Request)
       await session.commit()
     },
     async destroy(): Promise<void> {
-      await session.destroy()
-      // Start a new, empty session in place of the destroyed one, so a write after destroy()
-      // keeps a cookie (the new session's replaces the clearing one). Needs the core's
-      // Session.restart(); without it, writes after destroy() throw SessionError DESTROYED.
-      const restart = (session as { restart?: () => Promise<void> }).restart
-      if (typeof restart === 'function') await restart.call(session)
-      const holder = req as { session?: unknown }
-      if (holder.session === view) delete holder.session
+      // A new, empty session takes the destroyed one's place, so a write after destroy() keeps
+      // a cookie (the new session's replaces the clearing one).
+      await session.restart()
+      const target = holder as { session?: unknown }
+      if (target.session === view) delete target.session
     },
   }
-  const special: Record<string, () => unknown> = {
+  const own: Record<string, () => unknown> = {
     id: () => session.id,
     cookie: () => cookieOf(built, session, req),
     touch: () => methods.touch,
     commit: () => methods.commit,
     destroy: () => methods.destroy,
   }
-  if (built.version === 3) special.isNew = () => session.isNew
-  const enumerable = new Set(['cookie'])
-  const data = () => session.data as Record<PropertyKey, unknown>
-  const isSpecial = (key: PropertyKey): key is string => typeof key === 'string' && Object.prototype.hasOwnProperty.call(special, key)
-
-  // The target only carries the console.log view; everything else lives in the Tessera session.
-  const target: Record<PropertyKey, unknown> = {}
-  Object.defineProperty(target, INSPECT, {
-    value: () => ({ ...data(), cookie: special.cookie!() }),
-    enumerable: false,
-    configurable: true,
-  })
-
-  const view = new Proxy(target, {
-    get(_, key) {
-      if (isSpecial(key)) return special[key]!()
-      if (key === INSPECT) return target[INSPECT]
-      return Reflect.get(data(), key)
-    },
-    set(_, key, value) {
-      if (isSpecial(key)) throw new TypeError(`session.${key} cannot be assigned`)
-      return Reflect.set(data(), key, value)
-    },
-    deleteProperty(_, key) {
-      if (isSpecial(key)) throw new TypeError(`session.${key} cannot be deleted`)
-      return Reflect.deleteProperty(data(), key)
-    },
-    has(_, key) {
-      return isSpecial(key) || Reflect.has(data(), key)
-    },
-    ownKeys() {
-      return [...Reflect.ownKeys(data()).filter((key) => !isSpecial(key)), 'cookie', INSPECT]
-    },
-    getOwnPropertyDescriptor(_, key) {
-      if (isSpecial(key)) return { value: special[key]!(), writable: false, enumerable: enumerable.has(key), configurable: true }
-      if (key === INSPECT) return Reflect.getOwnPropertyDescriptor(target, key)
-      return Reflect.getOwnPropertyDescriptor(data(), key)
-    },
-    defineProperty(_, key, descriptor) {
-      if (isSpecial(key)) throw new TypeError(`session.${key} cannot be redefined`)
-      return Reflect.defineProperty(data(), key, descriptor)
-    },
-  }) as unknown as Session
+  if (built.version === 3) own.isNew = () => session.isNew
+  const view = dataView<Session>(() => session.data as Record<PropertyKey, unknown>, own, { enumerable: ['cookie'] })
   views.set(session, view)
   allViews.add(view)
   return view
 }
 
+/**
+ * A response Tessera can put no cookie on (an object without `setHeader`, as in a unit test):
+ * the session works, `commit()` saves it, its cookie goes nowhere, and the object's own
+ * `writeHead`/`end` stay as they are.
+ */
+function detachedResponse(): NodeResponse {
+  const headers = new Map<string, number | string | readonly string[]>()
+  return {
+    headersSent: false,
+    statusCode: 200,
+    getHeader: (name) => headers.get(name.toLowerCase()) as ReturnType<NodeResponse['getHeader']>,
+    setHeader: (name, value) => headers.set(name.toLowerCase(), value),
+    writeHead: () => undefined,
+    end: () => undefined,
+  }
+}
+
 async function attach(built: Built, req: Request, res: Response): Promise<Session> {
-  const session = await built.sessions.get(req as NodeRequest, res as NodeResponse)
-  const view = viewOf(built, session, req)
+  // next-session reads `req.headers?.cookie` and only touches `res` to set a cookie: objects
+  // without those (test doubles) give a session without a cookie, not an error.
+  const request: NodeRequest = isNodeRequest(req) ? req : { headers: {} }
+  const response = isNodeResponse(res) ? res : detachedResponse()
+  const session = await built.sessions.get(request, response)
+  const view = viewOf(built, session, request, req)
   ;(req as { session?: unknown }).session = view
   return view
 }
@@ -403,14 +319,19 @@ async function attach(built: Built, req: Request, res: Response): Promise<Sessio
 
 /**
  * next-session 4: configure once, then `await getSession(req, res)` in API routes,
- * `getServerSideProps`, Express, micro or node:http. The session is also put on `req.session`.
+ * `getServerSideProps`, Express, micro or node:http. The session is also put on `req.session`;
+ * when `req.session` is already there, it is what `getSession` returns (as in next-session).
  * A store failure rejects with `SessionError` `STORE_ERROR`.
  */
 export default function nextSession<T extends SessionRecord = SessionRecord>(
   options?: Options,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<Session<T>> {
   const built = build(options, 4)
-  return (req, res) => attach(built, req, res) as Promise<Session<T>>
+  return async (req, res) => {
+    const current = (req as { session?: unknown } | undefined)?.session
+    if (current) return current as Session<T>
+    return (await attach(built, req, res)) as Session<T>
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -457,13 +378,6 @@ export function session(options?: Options): (req: IncomingMessage, res: ServerRe
   }
 }
 
-function isNodeRequest(value: unknown): value is Request {
-  return isObject(value) && isObject(value.headers) && typeof value.headers.get !== 'function'
-}
-function isNodeResponse(value: unknown): value is Response {
-  return isObject(value) && typeof value.setHeader === 'function' && typeof value.getHeader === 'function'
-}
-
 /**
  * next-session 3: wraps an API route `(req, res)`, a `getServerSideProps(context)`, or a page
  * with `getInitialProps`, so `req.session` is there when it runs. Other calls (rendering the page
@@ -477,7 +391,7 @@ export function withSession<H extends (...args: any[]) => any>(handler: H, optio
     typeof original === 'function'
       ? async (ctx: { req?: unknown; res?: unknown }) => {
           // Only on the server: client-side navigation has neither req nor res.
-          if (isNodeRequest(ctx?.req) && isNodeResponse(ctx?.res)) await applyWith(built(), ctx.req, ctx.res)
+          if (isNodePair(ctx)) await applyWith(built(), ctx.req, ctx.res)
           return original.call(handler, ctx)
         }
       : undefined
@@ -486,9 +400,7 @@ export function withSession<H extends (...args: any[]) => any>(handler: H, optio
     apply(target, thisArg, args: unknown[]) {
       const [a, b] = args
       if (isNodeRequest(a) && isNodeResponse(b)) return applyWith(built(), a, b).then(() => Reflect.apply(target, thisArg, args))
-      if (isObject(a) && isNodeRequest(a.req) && isNodeResponse(a.res)) {
-        return applyWith(built(), a.req, a.res).then(() => Reflect.apply(target, thisArg, args))
-      }
+      if (isNodePair(a)) return applyWith(built(), a.req, a.res).then(() => Reflect.apply(target, thisArg, args))
       return Reflect.apply(target, thisArg, args)
     },
     get(target, key, receiver) {
@@ -502,23 +414,18 @@ export function withSession<H extends (...args: any[]) => any>(handler: H, optio
 // ---------------------------------------------------------------------------------------------
 // Stores: next-session's `lib/compat` names
 
-/**
- * Wraps an express-session (callback) store in next-session's promise contract. The result works
- * with next-session and with this entry (which then uses the callback store directly).
- */
+/** Wraps an express-session (callback) store in next-session's promise contract. */
 export function promisifyStore(connectStore: any): SessionStore {
   if (!isObject(connectStore) || ['get', 'set', 'destroy'].some((m) => typeof connectStore[m] !== 'function')) {
     throw new TypeError('promisifyStore needs an express-session store (with get, set and destroy)')
   }
   const method = (name: string) => promisify(connectStore[name] as (...args: any[]) => void).bind(connectStore)
-  const store: SessionStore = {
+  return {
     get: method('get') as SessionStore['get'],
     set: method('set') as SessionStore['set'],
     destroy: method('destroy') as SessionStore['destroy'],
     ...(typeof connectStore.touch === 'function' ? { touch: method('touch') as NonNullable<SessionStore['touch']> } : {}),
   }
-  Object.defineProperty(store, CONNECT_STORE, { value: connectStore, enumerable: false })
-  return store
 }
 
 /**
@@ -531,4 +438,5 @@ export const expressSession: ((options?: unknown) => void) & {
   Cookie: typeof ConnectCookie
 } = Object.assign(function expressSession(_options?: unknown): void {}, { Store, MemoryStore: CallbackMemoryStore, Cookie: ConnectCookie })
 
-export { MemoryStore, Store, SessionError }
+export { fromNextSessionStore, MemoryStore, Store, SessionError, TESSERA_STORE }
+export type { NextSessionStoreOptions }

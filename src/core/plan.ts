@@ -5,6 +5,7 @@
 import type { RequestContext } from './context.js'
 import { MAX_CHUNKS, MAX_COOKIE_BYTES, serializeCookie, type OutgoingCookie } from './cookie.js'
 import { SessionError } from './errors.js'
+import type { Config } from './options.js'
 import { setOwn } from './plain.js'
 import { assertStorableData } from './storable.js'
 import { NONE, type Engine, type State } from './state.js'
@@ -222,11 +223,19 @@ function changesOf(data: Record<string, unknown>, keys: Iterable<string>): Sessi
   return { set, unset }
 }
 
+/**
+ * Whether the session cookie carries `Secure`, given the options and whether the request came
+ * over HTTPS (`RequestContext.secure`). The one rule; compat entries that show the cookie ask it.
+ */
+export function cookieSecure(config: Pick<Config, 'cookie' | 'production'>, requestSecure: boolean | undefined): boolean {
+  const options = config.cookie
+  return options.secure === true || options.sameSite === 'none' || options.partitioned || (options.secure === 'auto' && (requestSecure === true || config.production))
+}
+
 /** The session cookie with this value; `expiresAt` undefined: a cookie that clears it. */
 function cookie(engine: Engine, ctx: RequestContext, value: string, expiresAt: number | undefined, now: number): OutgoingCookie {
-  const { name, cookie: options, production } = engine.config
-  const secure =
-    options.secure === true || options.sameSite === 'none' || options.partitioned || (options.secure === 'auto' && (ctx.secure === true || production))
+  const { name, cookie: options } = engine.config
+  const secure = cookieSecure(engine.config, ctx.secure)
   if (secure && ctx.secure === false) warnSecureOverHttp(ctx)
   return {
     name,

@@ -96,3 +96,11 @@ export interface StatelessStore {
   /** Called by `revokeUser` when the store supports revocation of stateless sessions. */
   isRevoked?(userId: string, createdAt: number): Promise<boolean>
 }
+
+/**
+ * A store that follows this contract may carry `[TESSERA_STORE]: true`, for the entries that
+ * also take other libraries' stores (`tessera/compat/next-session`): a Tessera store without
+ * `patch` has the same methods as a next-session store and would otherwise be wrapped as one.
+ * `Symbol.for`, so copies of the package (ESM and CommonJS, bundles) agree.
+ */
+export const TESSERA_STORE: unique symbol = Symbol.for('tessera.store') as never

@@ -1,5 +1,5 @@
 import { isObject, setOwn } from '../core/plain.js'
-import type { SessionRecord, SessionStore } from '../core/types.js'
+import { TESSERA_STORE, type SessionRecord, type SessionStore } from '../core/types.js'
 import { Deadlines, operationTimeoutMs } from './deadline.js'
 
 /** A Node-style callback, as connect stores take it. */
@@ -197,6 +197,7 @@ export function fromConnectStore(store: ConnectStoreLike, options: ConnectStoreO
       return true
     },
   }
-
+  // A Tessera store now: entries that also take connect stores must not wrap it again.
+  Object.defineProperty(adapter, TESSERA_STORE, { value: true })
   return adapter
 }

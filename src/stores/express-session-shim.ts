@@ -59,15 +59,29 @@ export class Cookie {
   }
 }
 
+/** An instance of {@link Store}: an EventEmitter. */
+export interface Store extends EventEmitter {}
+
+/** What {@link Store} is: a constructor that also works called on `this`, as ES5 stores do. */
+export interface StoreConstructor {
+  new (options?: unknown): Store
+  (this: unknown, options?: unknown): void
+  readonly prototype: Store
+}
+
 /**
  * express-session's `Store` base class: an EventEmitter that store classes extend (its
- * constructor takes and ignores options, as connect-pg-simple passes them).
+ * constructor takes and ignores options, as connect-pg-simple passes them). A function
+ * constructor, not a class, because stores written in the ES5 style call it on their instance
+ * (`Store.call(this, options)` in connect-pg-simple and older connect stores), which a class
+ * refuses; `class MyStore extends Store` works as well.
  */
-export class Store extends EventEmitter {
-  constructor(_options?: unknown) {
-    super()
-  }
-}
+export const Store = function Store(this: unknown, _options?: unknown): void {
+  // EventEmitter is itself a function constructor, so it initialises any object it is called on.
+  if (typeof this === 'object' && this !== null) (EventEmitter as unknown as (this: object) => void).call(this)
+} as unknown as StoreConstructor
+Object.setPrototypeOf(Store.prototype, EventEmitter.prototype)
+Object.setPrototypeOf(Store, EventEmitter)
 
 interface MemoryEntry {
   json: string

@@ -1,5 +1,5 @@
 import { isObject } from '../core/plain.js'
-import type { SessionRecord, SessionStore } from '../core/types.js'
+import { TESSERA_STORE, type SessionRecord, type SessionStore } from '../core/types.js'
 
 /**
  * A Cloudflare Workers KV namespace binding (`env.SESSIONS`), as far as the store uses it. Typed
@@ -57,6 +57,8 @@ const MAX_PREFIX = 256
  * }
  */
 export class KVStore implements SessionStore {
+  /** A Tessera store (it has no `patch`): entries that also take next-session stores use it as is. */
+  readonly [TESSERA_STORE] = true
   readonly #kv: KVNamespaceLike
   readonly #prefix: string
 
