@@ -280,6 +280,8 @@ const DAY = 86_400
 export const NO_EXPIRY = 2_147_483_647
 /** iron-session's clock skew: its cookie expires this long before its seal. */
 export const SKEW = 60
+/** 4 cookies, CookieStore's largest: the cap on chunks is what limits a chunked session, as in iron-session 9. */
+const CHUNKED_MAX_SIZE = 16_384
 
 export const FLAVORS: Record<6 | 8 | 9, Flavor> = {
   6: {
@@ -350,6 +352,8 @@ function build(options: BaseSessionOptions, flavor: Flavor): Built {
     format: options.sealFormat === 'tessera' ? 'tessera' : 'iron',
     iron: { password, legacySeals: flavor.legacySeals },
     chunk: options.chunk === true,
+    // iron-session 9 bounds a chunked session by its 4 cookies alone: so does this entry.
+    ...(options.chunk === true ? { maxSize: CHUNKED_MAX_SIZE } : {}),
   })
   const core: SessionsOptions = {
     store,
