@@ -311,6 +311,72 @@ describe('users stay logged in: cookies from the real iron-session', () => {
   })
 })
 
+describe('wire compatibility (v8): what iron-session writes, by default', () => {
+  const line = async (sessionOptions: SessionOptions) => {
+    const response = new Response('ok')
+    const session = await getIronSession<User>(new Request('https://example.com/'), response, sessionOptions)
+    session.user = { id: 1, name: 'A' }
+    await session.save()
+    return response.headers.getSetCookie()[0]!
+  }
+
+  it('Max-Age is ttl − 60 s (the browser drops the cookie before the seal expires); a ttl ≤ 60 s stays whole', async () => {
+    expect(await line({ cookieName: 'a', password, ttl: 3600 })).toMatch(/; Max-Age=3540;/)
+    expect(await line({ cookieName: 'a', password, ttl: 30 })).toMatch(/; Max-Age=30;/)
+    expect(await line({ cookieName: 'a', password, ttl: 0 })).toMatch(/; Max-Age=2147483647;/)
+    // An explicit maxAge is the cookie's own (the seal keeps its ttl), but the cookie never outlives the seal.
+    expect(await line({ cookieName: 'a', password, cookieOptions: { maxAge: 60 } })).toMatch(/; Max-Age=60;/)
+    expect(await line({ cookieName: 'a', password, ttl: 600, cookieOptions: { maxAge: 9000 } })).toMatch(/; Max-Age=600;/)
+  })
+
+  it("the real iron-session 8 opens a cookie saved here, and a seal expires as iron's does (60 s of skew)", async () => {
+    const value = valueOf(await line({ cookieName: 'a', password, ttl: 120 }))
+    expect(await realIron.unsealData(value, { password })).toEqual({ user: { id: 1, name: 'A' } })
+    const now = Date.now
+    try {
+      Date.now = () => now() + 150_000 // past ttl, within the skew: both still open it
+      expect(await realIron.unsealData(value, { password })).toEqual({ user: { id: 1, name: 'A' } })
+      const request = new Request('https://example.com/', { headers: { cookie: `a=${value}` } })
+      expect((await getIronSession<User>(request, new Response(''), { cookieName: 'a', password, ttl: 120 })).user).toEqual({ id: 1, name: 'A' })
+      Date.now = () => now() + 181_000 // past ttl + 60 s: neither does
+      expect(await realIron.unsealData(value, { password })).toEqual({})
+      expect({ ...(await getIronSession<User>(request, new Response(''), { cookieName: 'a', password, ttl: 120 })) }).toEqual({})
+    } finally {
+      Date.now = now
+    }
+  })
+
+  it("sealFormat: 'tessera' is the opt-in to Tessera's seal; either format is read whatever the setting", async () => {
+    const tessera = valueOf(await line({ cookieName: 'a', password, sealFormat: 'tessera' }))
+    expect(tessera).toMatch(/^t1\./)
+    const iron = valueOf(await line({ cookieName: 'a', password }))
+    for (const [value, format] of [[tessera, 'iron'], [iron, 'tessera']] as const) {
+      const request = new Request('https://example.com/', { headers: { cookie: `a=${value}` } })
+      expect((await getIronSession<User>(request, new Response(''), { cookieName: 'a', password, sealFormat: format })).user).toEqual({ id: 1, name: 'A' })
+    }
+  })
+
+  it('a session past one cookie fails save() as iron-session 8 does, and sends nothing', async () => {
+    const response = new Response('ok')
+    const session = await getIronSession<User & { blob?: string }>(new Request('https://example.com/'), response, { cookieName: 'a', password })
+    session.blob = 'x'.repeat(3000)
+    await expect(session.save()).rejects.toThrow(/^iron-session: Cookie length is too big/)
+    expect(response.headers.getSetCookie()).toEqual([])
+  })
+
+  it('destroy() not awaited, then new data and save(): the new data is kept (log out, then flash a message)', async () => {
+    const response = new Response('ok')
+    const cookie = `a=${valueOf(await line({ cookieName: 'a', password }))}`
+    const session = await getIronSession<User & { flash?: string }>(new Request('https://example.com/', { headers: { cookie } }), response, { cookieName: 'a', password })
+    void session.destroy()
+    expect(response.headers.getSetCookie()).toEqual(['a=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax'])
+    session.flash = 'bye'
+    await session.save()
+    const [saved] = response.headers.getSetCookie()
+    expect(await realIron.unsealData(valueOf(saved!), { password })).toEqual({ flash: 'bye' })
+  })
+})
+
 describe('moving on to the native API', () => {
   it('createSessions({ secrets: password, store: new CookieStore({ iron: { password } }) }) opens what this entry sealed', async () => {
     const options: SessionOptions = { cookieName: 'myapp_session', password: { 1: 'old_password_at_least_32_characters_long!!', 2: password } }
@@ -382,6 +448,39 @@ describe('iron-session 6 wrappers', () => {
     expect(await (await jar.fetch(`${url}/page`)).json()).toEqual({ props: { user: null } })
     await jar.fetch(`${url}/login`)
     expect(await (await jar.fetch(`${url}/page`)).json()).toEqual({ props: { user: { id: 1, name: 'Alice' } } })
+  })
+
+  it('options as a function of the request, computed per request; iron-session 6 defaults (15 days)', async () => {
+    const seen: string[] = []
+    const handler = withIronSessionApiRoute(
+      async (req: IncomingMessage & { session: User & { save(): Promise<void> } }, res: ServerResponse) => {
+        req.session.user = { id: 1, name: 'Alice' }
+        await req.session.save()
+        res.end('ok')
+      },
+      (req: IncomingMessage) => {
+        seen.push(req.url!)
+        return req.url === '/short' ? { ...sessionOptions, cookieName: 'short', ttl: 600 } : sessionOptions
+      },
+    )
+    const url = await start(handler as never)
+    const short = await fetch(`${url}/short`)
+    expect(short.headers.getSetCookie()[0]).toMatch(/^short=Fe26\.2[^;]*; Max-Age=540;/)
+    const long = await fetch(`${url}/long`)
+    expect(long.headers.getSetCookie()[0]).toMatch(/^nextjs_session=Fe26\.2[^;]*; Max-Age=1295940;/)
+    expect(seen).toEqual(['/short', '/long'])
+  })
+
+  it('req.session can be replaced: the data changes, save() and destroy() stay', async () => {
+    const url = await start(withIronSessionApiRoute(async (req: IncomingMessage & { session: Record<string, unknown> & { save(): Promise<void> } }, res: ServerResponse) => {
+      req.session.user = { id: 1, name: 'Alice' }
+      req.session = { ...req.session, admin: true } as never
+      await req.session.save()
+      res.end(JSON.stringify({ ...req.session }))
+    }, sessionOptions) as never)
+    const response = await fetch(url)
+    expect(await response.json()).toEqual({ user: { id: 1, name: 'Alice' }, admin: true })
+    expect(await realIron.unsealData(valueOf(response.headers.getSetCookie()[0]!), { password })).toEqual({ user: { id: 1, name: 'Alice' }, admin: true })
   })
 
   it('ironSession(options): Express middleware with req.session.save() and destroy()', async () => {
