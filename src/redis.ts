@@ -12,12 +12,11 @@
  *
  * @module
  */
+export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store.js'
 export {
-  RedisStore,
-  type RedisStoreOptions,
   type RedisClientLike,
   type IoRedisLike,
   type NodeRedisClientLike,
   type NodeRedisClusterLike,
   type NodeRedisSentinelLike,
-} from './stores/redis-store.js'
+} from './stores/redis/clients.js'

@@ -28,9 +28,13 @@ export function withSession<Data extends object, Req extends RequestLike = Reque
   handler: (request: Req, session: Session<Data>) => Response | Promise<Response>,
 ): (request: Req) => Promise<Response> {
   return async (request) => {
-    const session = await sessions.get(request)
+    // The session's cookies gather here as they are set, including the expired cookie that
+    // destroy() sends at once, before the handler has a response; then they go onto its response.
+    const collected = { headers: new Headers() }
+    const session = await sessions.get(request, collected)
     const response = await handler(request, session)
-    const cookies = await session.commit()
+    await session.commit()
+    const cookies = collected.headers.getSetCookie()
     if (cookies.length === 0) return response
     let out = response
     try {

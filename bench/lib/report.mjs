@@ -88,6 +88,17 @@ export function markdown(results) {
     }
   }
   out.push('')
+  const restRows = SCENARIOS.filter((sc) => PATHS.some((p) => Number.isFinite(summary[sc.name]?.[p]?.roundTrips)))
+  if (restRows.length) {
+    out.push('## Round trips to the Upstash REST server')
+    out.push('')
+    out.push('HTTP requests the local REST server received per request measured (counted by the server; medians over rounds).')
+    out.push('')
+    out.push('| scenario | read | modify |')
+    out.push('| --- | ---: | ---: |')
+    for (const sc of restRows) out.push(`| ${sc.label} (\`${sc.name}\`) | ${summary[sc.name].read.roundTrips?.toFixed(2) ?? ''} | ${summary[sc.name].modify.roundTrips?.toFixed(2) ?? ''} |`)
+    out.push('')
+  }
   if (targets.length) {
     out.push('## Targets (DESIGN.md)')
     out.push('')

@@ -18,7 +18,7 @@
  * @property {'floor' | 'tessera' | 'peer'} kind
  * @property {string} group         chart group
  * @property {'none' | 'cookie-every' | 'session'} check
- * @property {('redis' | 'postgres')[]} [needs]
+ * @property {('redis' | 'postgres' | 'upstash')[]} [needs]   'upstash': the local Upstash REST server (in front of the redis-server)
  * @property {{ entry: string, export: string }} [requires]  an optional Tessera entry (skipped when not built)
  * @property {Target[]} [targets]
  */
@@ -92,6 +92,21 @@ export const SCENARIOS = [
   },
   { name: 'next-session-redis', file: 'next-session.mjs', label: 'next-session + connect-redis', kind: 'peer', group: 'Redis', check: 'session', needs: ['redis'] },
   { name: 'express-session-redis', file: 'express-session.mjs', label: 'express-session + connect-redis', kind: 'peer', group: 'Redis', check: 'session', needs: ['redis'] },
+  { name: 'bare-upstash', file: 'floors.mjs', label: 'bare Upstash GET/SET (REST)', kind: 'floor', group: 'Upstash', check: 'session', needs: ['redis', 'upstash'] },
+  {
+    name: 'tessera-upstash',
+    file: 'tessera.mjs',
+    label: 'Tessera Upstash (REST)',
+    kind: 'tessera',
+    group: 'Upstash',
+    check: 'session',
+    needs: ['redis', 'upstash'],
+    requires: { entry: 'tessera/upstash', export: 'UpstashStore' },
+    targets: [
+      { path: 'read', ref: 'bare-upstash', refPath: 'read', min: 0.9, text: 'read ≥ 0.90 × bare-upstash read' },
+      { path: 'modify', ref: 'bare-upstash', refPath: 'modify', min: 0.8, text: 'modify ≥ 0.80 × bare-upstash modify' },
+    ],
+  },
   {
     name: 'tessera-postgres',
     file: 'tessera.mjs',

@@ -6,10 +6,12 @@
 //                in-process session)
 //   bare-redis   a complete Redis session: cookie -> GET key (JSON), modify -> GET + SET
 //                (same client as Tessera's Redis scenario; REDIS_URL)
+//   bare-upstash the same over the local Upstash REST server with @upstash/redis: GET, and SET …
+//                EX on modify, one HTTP request each (same client as Tessera's Upstash scenario)
 import { randomBytes } from 'node:crypto'
 import { fail, listen, newSessionData, notFound, parseCookies, pathOf, readCookie, scenarioArg, send } from './common.mjs'
 
-const scenario = scenarioArg(['bare', 'bare-cookie', 'bare-map', 'bare-redis'])
+const scenario = scenarioArg(['bare', 'bare-cookie', 'bare-map', 'bare-redis', 'bare-upstash'])
 const COOKIE = 'sid'
 const ATTRS = '; Path=/; HttpOnly; SameSite=Lax'
 const TTL_S = 14 * 24 * 3600
@@ -53,9 +55,8 @@ if (scenario === 'bare-map') {
   })
 }
 
-if (scenario === 'bare-redis') {
-  const { createRedisClient } = await import('./redis-client.mjs')
-  const client = await createRedisClient()
+if (scenario === 'bare-redis' || scenario === 'bare-upstash') {
+  const client = scenario === 'bare-redis' ? await (await import('./redis-client.mjs')).createRedisClient() : await upstashFloorClient()
   const key = (id) => `bare:${id}`
   listen(
     async (req, res) => {
@@ -84,4 +85,15 @@ if (scenario === 'bare-redis') {
     },
     () => client.quit(),
   )
+}
+
+/** get/set(key, value, ttlSeconds)/quit over @upstash/redis, for the bare-upstash floor. */
+async function upstashFloorClient() {
+  const { upstashClient } = await import('./upstash-client.mjs')
+  const redis = await upstashClient()
+  return {
+    get: (key) => redis.get(key),
+    set: (key, value, ttl) => redis.set(key, value, { ex: ttl }),
+    quit: async () => {},
+  }
 }

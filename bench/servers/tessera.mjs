@@ -5,11 +5,12 @@
 //   tessera-cookie    CookieStore: the session sealed into the cookie (explicit commit)
 //   tessera-redis     RedisStore({ client }) on REDIS_URL (BENCH_REDIS_CLIENT picks the client)
 //   tessera-postgres  PostgresStore({ pool }) on PG_URL
+//   tessera-upstash   UpstashStore({ client }) over @upstash/redis on the local Upstash REST server
 //   tessera-express   default memory store inside Express 5 through sessionMiddleware (tessera/node)
 // A scenario whose store or entry does not exist yet prints {"skip": "..."} and exits.
 import { fail, isMissingModule, listen, newSessionData, notFound, pathOf, scenarioArg, send, skip } from './common.mjs'
 
-const scenario = scenarioArg(['tessera-memory', 'tessera-signed', 'tessera-cookie', 'tessera-redis', 'tessera-postgres', 'tessera-express'])
+const scenario = scenarioArg(['tessera-memory', 'tessera-signed', 'tessera-cookie', 'tessera-redis', 'tessera-postgres', 'tessera-express', 'tessera-upstash'])
 const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz'
 
 const tessera = await import('tessera')
@@ -95,6 +96,12 @@ switch (scenario) {
     const { default: pg } = await import('pg')
     const pool = new pg.Pool({ connectionString: process.env.PG_URL, max: 10 })
     listen(handler(createSessions({ store: new PostgresStore({ pool }) })), () => pool.end())
+    break
+  }
+  case 'tessera-upstash': {
+    const UpstashStore = await optional('tessera/upstash', 'UpstashStore')
+    const { upstashClient } = await import('./upstash-client.mjs')
+    listen(handler(createSessions({ store: new UpstashStore({ client: await upstashClient() }) })))
     break
   }
   case 'tessera-express': {

@@ -27,6 +27,10 @@ export class NodeContext implements RequestContext {
     readonly secure: boolean,
   ) {}
 
+  host(): string | undefined {
+    return this.key.headers.host as string | undefined
+  }
+
   cookie(name: string): string | undefined {
     const header = this.key.headers.cookie
     return readCookie(Array.isArray(header) ? header.join('; ') : header, name)

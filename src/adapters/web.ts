@@ -10,6 +10,7 @@ export function webContext(request: RequestLike, response: ResponseLike | undefi
   const secure = (trustProxy ? forwardedHttps(request.headers.get('x-forwarded-proto')) : undefined) ?? request.url.startsWith('https:')
   return {
     cookie: (name) => readCookie(request.headers.get('cookie'), name),
+    host: () => request.headers.get('host') ?? hostOf(request.url),
     secure,
     readOnly: false,
     cookiesFirst: false,
@@ -26,5 +27,13 @@ export function webContext(request: RequestLike, response: ResponseLike | undefi
         throw new SessionError('HEADERS_SENT', 'The session cookie cannot be set: this Response has immutable headers. Pass a response whose headers can change (new Response(), NextResponse.next()).', { cause })
       }
     },
+  }
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host
+  } catch {
+    return undefined
   }
 }

@@ -31,7 +31,7 @@ import { createSessions, type Sessions } from '../index.js'
 import type { SessionRecord, SessionStore as TesseraStore } from '../core/types.js'
 import { CSRF_SESSION_KEY, csrfToken, verifyCsrfToken } from '../csrf.js'
 import { MemoryStore } from '../stores/memory-store.js'
-import { RedisStore, type RedisClientLike } from '../stores/redis-store.js'
+import { RedisStore, type RedisClientLike } from '../redis.js'
 
 // ---------------------------------------------------------------------------------------------
 // Types

@@ -21,6 +21,8 @@ export interface RequestContext {
    * context (a `cookies()` store we could not recognise), the store then stays untouched.
    */
   readonly cookiesFirst: boolean
+  /** The request's Host (for messages only: a warning about Secure cookies over plain HTTP). */
+  host?(): string | undefined
   /** The object a session is cached on for the duration of the request (and events' `request`). */
   readonly key: object
 }

@@ -133,6 +133,24 @@ function isStore(value: unknown): value is SessionStore | StatelessStore {
   return typeof store.get === 'function' && typeof store.set === 'function' && typeof store.destroy === 'function'
 }
 
+const WARNED_SECRET = Symbol.for('tessera.warnedMissingSecret')
+
+/**
+ * `secrets: process.env.SESSION_SECRET` with the variable unset: in production a TypeError at
+ * startup (signed ids and CSRF tokens would fail later, page by page); elsewhere, and while
+ * `next build` collects page data (secrets often exist only at run time), a warning once.
+ */
+function missingSecret(refuse: boolean): void {
+  const message =
+    'Tessera option secrets was given but is undefined: is the environment variable that should hold it (SESSION_SECRET?) set? ' +
+    'Set it to at least 32 random characters (openssl rand -base64 32), or leave the option out to run without signed ids.'
+  if (refuse) throw new TypeError(message)
+  const flags = globalThis as { [WARNED_SECRET]?: boolean }
+  if (flags[WARNED_SECRET]) return
+  flags[WARNED_SECRET] = true
+  console.warn(`tessera: ${message}`)
+}
+
 /** Validates options once, at construction: a bad option throws a `TypeError` naming it. */
 export function resolveConfig(options: SessionsOptions, defaultStore: () => SessionStore): Config {
   if (typeof options !== 'object' || options === null) fail('object', 'must be an object')
@@ -140,6 +158,9 @@ export function resolveConfig(options: SessionsOptions, defaultStore: () => Sess
   if (!isStore(store)) fail('store', 'must have get, set and destroy methods (or be a CookieStore)')
   const stateless = (store as StatelessStore).stateless === true
 
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+  const production = env?.NODE_ENV === 'production'
+  if ('secrets' in options && options.secrets === undefined) missingSecret(production && env?.NEXT_PHASE !== 'phase-production-build')
   const secrets = options.secrets === undefined ? [] : typeof options.secrets === 'string' ? [options.secrets] : options.secrets
   if (!Array.isArray(secrets)) fail('secrets', 'must be a string or an array of strings')
   secrets.forEach((secret, i) => {
@@ -190,7 +211,6 @@ export function resolveConfig(options: SessionsOptions, defaultStore: () => Sess
   }
   if (name.startsWith('__Secure-') && secure !== true) fail('cookie.secure', 'must be true for a __Secure- cookie name')
 
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
   return {
     store,
     stateless,
@@ -213,7 +233,7 @@ export function resolveConfig(options: SessionsOptions, defaultStore: () => Sess
       persistent: bool('cookie.persistent', cookie.persistent, true),
       maxAgeOffset,
     },
-    production: env?.NODE_ENV === 'production',
+    production,
     onEvent: options.onEvent,
     encode: options.encode,
     decode: options.decode,

@@ -177,11 +177,13 @@ function cookie(engine: Engine, ctx: RequestContext, value: string, expiresAt: n
   const { name, cookie: options, production } = engine.config
   const secure =
     options.secure === true || options.sameSite === 'none' || options.partitioned || (options.secure === 'auto' && (ctx.secure === true || production))
+  if (secure && ctx.secure === false) warnSecureOverHttp(ctx)
   return {
     name,
     value,
     attributes: {
-      maxAge: expiresAt === undefined ? 0 : options.persistent ? (expiresAt - now) / 1000 - options.maxAgeOffset : undefined,
+      // Whole seconds (RFC 6265 ignores a fractional Max-Age), whichever adapter writes it.
+      maxAge: expiresAt === undefined ? 0 : options.persistent ? Math.floor((expiresAt - now) / 1000) - options.maxAgeOffset : undefined,
       path: options.path,
       domain: options.domain,
       httpOnly: options.httpOnly,
@@ -190,6 +192,24 @@ function cookie(engine: Engine, ctx: RequestContext, value: string, expiresAt: n
       partitioned: options.partitioned,
     },
   }
+}
+
+const WARNED_HTTP = Symbol.for('tessera.warnedSecureOverHttp')
+const LOCAL_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i
+
+/**
+ * A Secure cookie sent over plain HTTP is dropped by the browser (except on localhost, which
+ * browsers treat as secure): the session silently never comes back. Said once per process.
+ */
+function warnSecureOverHttp(ctx: RequestContext): void {
+  const flags = globalThis as { [WARNED_HTTP]?: boolean }
+  const host = ctx.host?.()
+  if (flags[WARNED_HTTP] || host === undefined || LOCAL_HOST.test(host)) return
+  flags[WARNED_HTTP] = true
+  console.warn(
+    `tessera: a Secure session cookie was set on a plain-HTTP request to ${host}; browsers drop it, so the session is lost on every request. ` +
+      "Serve the app over HTTPS (behind a proxy, set trustProxy: true), or set cookie: { secure: false } for a plain-HTTP deployment (secure: 'auto' turns Secure on when NODE_ENV=production).",
+  )
 }
 
 /** Cookies that expire `names` (a destroyed session, or chunks no longer used). */

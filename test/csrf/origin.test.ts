@@ -125,20 +125,43 @@ describe('verifyOrigin', () => {
     expect(verifyOrigin(next({ origin: 'http://localhost:4123' }))).toEqual(OK)
     expect(verifyOrigin(next({ origin: 'https://127.0.0.1:4123' }))).toEqual(BAD_ORIGIN) // the scheme still counts
     expect(verifyOrigin(next({ origin: 'http://127.0.0.1:4124' }))).toEqual(BAD_ORIGIN)
-    expect(verifyOrigin(next({ origin: 'http://evil.example', 'x-forwarded-host': 'evil.example' }))).toEqual(BAD_ORIGIN)
+    expect(verifyOrigin(next({ origin: 'http://evil.example', 'x-forwarded-host': 'evil.example' }), { trustProxy: false })).toEqual(BAD_ORIGIN)
   })
 
-  it('checklist 45: X-Forwarded-Proto and -Host count only with trustProxy', () => {
+  // Changed with issue 18: the forwarded headers used to count only with trustProxy: true, so an
+  // HTTPS deployment refused every action that Next.js's own origin check had let through.
+  it('checklist 45: X-Forwarded-Proto and -Host name the own origin by default, as Next.js reads them; trustProxy: false ignores them', () => {
     const proxied: NodeLikeRequest = {
       method: 'POST',
       url: '/submit',
       socket: {},
       headers: { host: 'internal:3000', origin: APP, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example' },
     }
-    expect(verifyOrigin(proxied)).toEqual(BAD_ORIGIN)
+    expect(verifyOrigin(proxied)).toEqual(OK)
     expect(verifyOrigin(proxied, { trustProxy: true })).toEqual(OK)
-    const spoofed = { ...proxied, headers: { ...proxied.headers, origin: 'https://evil.example', 'x-forwarded-host': 'evil.example' } }
-    expect(verifyOrigin(spoofed)).toEqual(BAD_ORIGIN)
+    expect(verifyOrigin(proxied, { trustProxy: false })).toEqual(BAD_ORIGIN)
+    // What a form on another site sends: it cannot set X-Forwarded-Host (nor can fetch() without a
+    // preflight), so its Origin never equals the forwarded host.
+    expect(verifyOrigin({ ...proxied, headers: { ...proxied.headers, origin: 'https://evil.example' } })).toEqual(BAD_ORIGIN)
+    expect(verifyOrigin({ ...proxied, headers: { ...proxied.headers, origin: 'http://app.example' } })).toEqual(BAD_ORIGIN) // the proxy said https
+  })
+
+  it('issue 18: an HTTPS deployment without APP_ORIGIN accepts its own server actions (headers() with X-Forwarded-Proto)', () => {
+    // What a platform's proxy hands next start for a server action posted from https://shop.example.
+    const action = (headers: Record<string, string>) => ({ method: 'POST', headers: new Headers({ host: 'shop.example', ...headers }) })
+    expect(verifyOrigin(action({ origin: 'https://shop.example', 'x-forwarded-proto': 'https' }))).toEqual(OK)
+    expect(verifyOrigin(action({ origin: 'https://shop.example', 'x-forwarded-proto': 'https', 'sec-fetch-site': 'same-origin' }))).toEqual(OK)
+    expect(verifyOrigin(action({ origin: 'https://shop.example:8443', 'x-forwarded-proto': 'https' }))).toEqual(BAD_ORIGIN)
+    expect(verifyOrigin(action({ origin: 'https://evil.example', 'x-forwarded-proto': 'https' }))).toEqual(BAD_ORIGIN)
+    expect(verifyOrigin(action({ origin: 'http://shop.example', 'x-forwarded-proto': 'https' }))).toEqual(BAD_ORIGIN)
+    // No X-Forwarded-Proto and no URL: nothing says the scheme, so the host is compared, as Next.js does.
+    expect(verifyOrigin(action({ origin: 'https://shop.example' }))).toEqual(OK)
+    expect(verifyOrigin(action({ origin: 'http://shop.example' }))).toEqual(OK)
+    expect(verifyOrigin(action({ origin: 'https://evil.example' }))).toEqual(BAD_ORIGIN)
+    // An http: page of the same host posting to the https: site: its browser says cross-site.
+    expect(verifyOrigin(action({ origin: 'http://shop.example', 'sec-fetch-site': 'cross-site' }))).toEqual(BAD_ORIGIN)
+    // X-Forwarded-Host names the public host behind a proxy that rewrites Host (Next.js reads it first).
+    expect(verifyOrigin(action({ host: 'internal:3000', origin: 'https://shop.example', 'x-forwarded-host': 'shop.example', 'x-forwarded-proto': 'https' }))).toEqual(OK)
   })
 
   it('checklist 46: without Origin, the origin of Referer is compared', () => {

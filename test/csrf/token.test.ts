@@ -204,6 +204,12 @@ describe('signed double-submit token', () => {
     await expect(verifySignedCsrfToken(['x'.repeat(31)], idA, 'a.b')).rejects.toThrow(TypeError)
     await expect(createCsrfToken(SECRET, '')).rejects.toThrow(TypeError)
   })
+
+  it('names SESSION_SECRET when the secrets are missing: sessions created with secrets: undefined hand on none', async () => {
+    const sessions = createSessions({ secrets: process.env.TESSERA_TEST_UNSET_SECRET, store: new MemoryStore() })
+    await expect(createCsrfToken(sessions.config.secrets, idA)).rejects.toThrow(/got none \(is SESSION_SECRET set\?/)
+    await expect(createCsrfToken('short', idA)).rejects.not.toThrow(/SESSION_SECRET/)
+  })
 })
 
 describe('with the cookie store (nothing kept server-side)', () => {

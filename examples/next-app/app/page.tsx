@@ -1,14 +1,16 @@
 import { getSession } from 'tessera/next'
 import { sessions } from '@/lib/session'
-import { CsrfField } from '@/lib/csrf'
+import { CsrfField, CsrfNotice } from '@/lib/csrf'
 import { addItem, increment } from './actions'
 
-export default async function Home() {
+export default async function Home({ searchParams }: { searchParams: Promise<{ csrf?: string }> }) {
+  const { csrf } = await searchParams
   const { data } = await getSession(sessions)
   const cart = data.cart ?? []
   return (
     <>
       <h1>{data.user ? `Hello, ${data.user.name}` : 'Hello, guest'}</h1>
+      <CsrfNotice csrf={csrf} />
 
       <section className="card">
         <h2>Counter</h2>

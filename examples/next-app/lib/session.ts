@@ -23,15 +23,22 @@ function secret(): string {
 }
 
 // The store entries and their clients load at run time, only when SESSION_STORE asks for them
-// (turbopackIgnore: not bundled), so the default build needs neither Redis nor PostgreSQL.
+// (turbopackIgnore: not bundled), so the default build needs neither Redis, PostgreSQL nor Upstash.
 const load = (specifier: string): Promise<Record<string, any>> => import(/* turbopackIgnore: true */ specifier)
 
-/** SESSION_STORE=redis://... or postgres://... picks a real store; unset, the default in-process MemoryStore. */
+/**
+ * SESSION_STORE picks a real store; unset, the default in-process MemoryStore.
+ * - redis://… or rediss://…: RedisStore over ioredis.
+ * - postgres://… or postgresql://…: PostgresStore over pg.
+ * - upstash://TOKEN@HOST[:PORT] (or upstash+https://…): UpstashStore over @upstash/redis, to
+ *   https://HOST[:PORT] with the REST token TOKEN (percent-encoded); upstash+http://… talks plain
+ *   HTTP, for a local REST server only (the test harness's).
+ */
 async function storeFromEnv(url: string | undefined): Promise<SessionStore | undefined> {
   if (!url) return undefined
   if (/^rediss?:\/\//.test(url)) {
     const [{ RedisStore }, { Redis }] = await Promise.all([load('tessera/redis'), load('ioredis')])
-    return new RedisStore({ client: new Redis(url) })
+    return new RedisStore({ client: new Redis(url, { lazyConnect: true }) }) // connects at the first command: next build needs no Redis
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const [{ PostgresStore }, { Pool }] = await Promise.all([load('tessera/postgres'), load('pg')])
@@ -41,7 +48,15 @@ async function storeFromEnv(url: string | undefined): Promise<SessionStore | und
     pool.on('error', (error: Error) => console.error('session store: idle PostgreSQL connection lost:', error.message))
     return new PostgresStore({ pool })
   }
-  throw new TypeError(`SESSION_STORE must start with redis://, rediss://, postgres:// or postgresql://, got ${url}`)
+  if (/^upstash(\+https?)?:\/\//.test(url)) {
+    const parsed = new URL(url)
+    const token = decodeURIComponent(parsed.username)
+    if (!token || !parsed.hostname) throw new TypeError('SESSION_STORE=upstash://TOKEN@HOST[:PORT] needs the REST token and the host')
+    const scheme = parsed.protocol === 'upstash+http:' ? 'http' : 'https'
+    const [{ UpstashStore }, { Redis }] = await Promise.all([load('tessera/upstash'), load('@upstash/redis')])
+    return new UpstashStore({ client: new Redis({ url: `${scheme}://${parsed.host}`, token }) })
+  }
+  throw new TypeError(`SESSION_STORE must start with redis://, rediss://, postgres://, postgresql:// or upstash://, got ${url.replace(/\/\/[^@/]*@/, '//…@')}`)
 }
 
 // One client per process, like the default store: every bundle shares it.

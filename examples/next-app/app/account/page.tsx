@@ -1,11 +1,12 @@
 import { redirect } from 'next/navigation'
 import { getSession } from 'tessera/next'
 import { sessions } from '@/lib/session'
-import { CsrfField } from '@/lib/csrf'
+import { CsrfField, CsrfNotice } from '@/lib/csrf'
 import { logoutEverywhere } from '../actions'
 
 // proxy.ts sends visitors without a user to /login; the page checks again (never rely on the proxy alone).
-export default async function AccountPage() {
+export default async function AccountPage({ searchParams }: { searchParams: Promise<{ csrf?: string }> }) {
+  const { csrf } = await searchParams
   const session = await getSession(sessions)
   const user = session.data.user
   if (!user || session.userId === undefined) redirect('/login?next=/account')
@@ -13,6 +14,7 @@ export default async function AccountPage() {
   return (
     <>
       <h1 data-testid="account-title">Account of {user.name}</h1>
+      <CsrfNotice csrf={csrf} />
       <section className="card">
         <h2>Your sessions</h2>
         <ul className="plain" data-testid="sessions">

@@ -1,11 +1,12 @@
-import { CsrfField } from '@/lib/csrf'
+import { CsrfField, CsrfNotice } from '@/lib/csrf'
 import { login } from '../actions'
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string; error?: string }> }) {
-  const { next = '/', error } = await searchParams
+export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string; error?: string; csrf?: string }> }) {
+  const { next = '/', error, csrf } = await searchParams
   return (
     <>
       <h1>Log in</h1>
+      <CsrfNotice csrf={csrf} />
       <section className="card">
         <form action={login} className="inline">
           <CsrfField />
