@@ -1,7 +1,7 @@
 // The sealed-cookie store: the whole session lives in the browser, encrypted and authenticated
-// (AES-256-GCM, `t1.<kid>.<iv>.<ct>`). No server storage, so nothing to look up per request; the
-// price is size (every request carries it) and revocation (a copied cookie stays valid until it
-// expires unless `revokedBefore` says otherwise).
+// (AES-256-GCM, `t1.<kid>.<iv>.<ct>`; or, with `format: 'iron'`, iron-session's `Fe26.2`). No
+// server storage, so nothing to look up per request; the price is size (every request carries it)
+// and revocation (a copied cookie stays valid until it expires unless `revokedBefore` says otherwise).
 import { generateId, isValidId } from '../core/id.js'
 import { ironSeal, ironUnseal } from '../core/iron.js'
 import { Sealer } from '../core/seal.js'
@@ -132,7 +132,8 @@ function validateIronPassword(password: unknown): string | Record<string, string
 /**
  * Keeps the whole session in the cookie, encrypted with AES-256-GCM under the `secrets` given to
  * `createSessions` (the first seals, all open: rotation). The client can neither read nor change
- * it. Values past 4096 bytes are split over `name.0`, `name.1`, ... by the core.
+ * it. Values past 4096 bytes are split over `name.0` … `name.3` by the core (`chunk: false`: not
+ * at all). `format: 'iron'` writes iron-session's seal instead, which the real iron-session opens.
  *
  * @example
  * import { createSessions, CookieStore } from 'tessera'
