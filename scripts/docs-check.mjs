@@ -10,6 +10,9 @@
 //      (`@/lib/session`); any other block is a module of its own. A page that imports
 //      `@/lib/session` without showing one gets next.md's. A block marked ```ts ignore is
 //      deliberately partial: it is counted and listed, not compiled.
+//      Other runtimes: a page's runtime globals (`Deno`, `Bun`, Workers' `KVNamespace`, ...) are
+//      declared in scripts/docs-globals/<page>.d.ts, prepended to each of that page's blocks (so
+//      no other page sees them), and `npm:pkg[@version][/sub]` (Deno's specifier) is `pkg[/sub]`.
 //   2. A block whose first line is `// examples/next-app/<path>` is that demo file, byte for byte
 //      (after the comment): the Next.js guide and the demo cannot drift apart.
 //   3. Every `interface AppSession` in the docs is the same: the snippets compose.
@@ -59,6 +62,19 @@ const FILE_COMMENT = /^\/\/ ((?:[\w.@[\]-]+\/)*[\w.@[\]-]+\.(?:ts|tsx|mts))(?:\s
 function relativeAliases(code, file) {
   const up = posix.relative(posix.dirname(file), '.') || '.'
   return code.replace(/(['"])@\/([^'"]+)\1/g, (_, quote, rest) => `${quote}${up.startsWith('.') ? up : `./${up}`}/${rest}${quote}`)
+}
+
+/** Deno's `npm:pkg@version/sub` is `pkg/sub` from node_modules (the same package, as Deno resolves it). */
+function npmSpecifiers(code) {
+  return code.replace(/(['"])npm:((?:@[^/'"@]+\/)?[^/'"@]+)(?:@[^/'"]*)?(\/[^'"]*)?\1/g, (_, quote, name, sub = '') => `${quote}${name}${sub}${quote}`)
+}
+
+/** The runtime globals a page's snippets use: scripts/docs-globals/<page>.d.ts, if there is one. */
+function globalsOf(page) {
+  const file = posix.join('scripts/docs-globals', page.replace(/\.md$/, '.d.ts'))
+  if (!existsSync(join(root, file))) return undefined
+  const text = readFileSync(join(root, file), 'utf8').replace(/\n*$/, '\n')
+  return { file, text, lines: text.split('\n').length - 1 }
 }
 
 rmSync(out, { recursive: true, force: true })
@@ -127,11 +143,12 @@ for (const { page, blocks } of all) {
       }
     }
   }
+  const globals = globalsOf(page)
   for (const [file, block] of files) {
     const target = join(out, slug, file)
     mkdirSync(dirname(target), { recursive: true })
-    writeFileSync(target, relativeAliases(block.code, file) + '\n')
-    origin.set(relative(out, target), block.borrowed ? { page: `docs/next.md (${block.borrowed}, for ${page})`, line: 0 } : { page, line: block.line })
+    writeFileSync(target, (globals?.text ?? '') + npmSpecifiers(relativeAliases(block.code, file)) + '\n')
+    origin.set(relative(out, target), { ...(block.borrowed ? { page: `docs/next.md (${block.borrowed}, for ${page})`, line: 0 } : { page, line: block.line }), globals })
     if (!block.borrowed) checked++
   }
 }
@@ -159,7 +176,7 @@ writeFileSync(
         types: ['node'],
         typeRoots: [join(root, 'node_modules', '@types')],
       },
-      include: ['**/*.ts', '**/*.tsx'],
+      include: ['**/*.ts', '**/*.tsx', '**/*.mts'],
       exclude: ['node_modules'],
     },
     null,
@@ -177,7 +194,9 @@ if (tscOutput) {
   // Point each error at the page and line the reader sees.
   const located = tscOutput.replace(/^([^\s(]+)\((\d+),(\d+)\)/gm, (whole, file, line) => {
     const from = origin.get(file)
-    return from ? `${from.page}:${from.line + Number(line) - 1} (${file})` : whole
+    if (!from) return whole
+    const inBlock = Number(line) - (from.globals?.lines ?? 0)
+    return inBlock < 1 ? `${from.globals.file}:${line} (${file})` : `${from.page}:${from.line + inBlock - 1} (${file})`
   })
   problems.push(`tsc found errors in the docs' TypeScript:\n${located.trimEnd()}`)
 }

@@ -45,24 +45,47 @@ function apply(store: SessionStore, ctx: RequestContext, plan: Plan, cookies: re
   const lines = cookies.length ? cookies.map(serializeCookie) : NO_LINES // once: for the caller and the response
   if (cookiesFirst || ctx.cookiesFirst) {
     if (cookies.length) ctx.apply(cookies, lines)
-    return after(write(store, plan, 0), () => lines)
+    return after(write(store, plan, 0), (kept) => (kept ? lines : cleared(ctx, plan, lines)))
   }
-  return after(write(store, plan, 0), () => {
+  return after(write(store, plan, 0), (kept) => {
+    if (!kept) return cleared(ctx, plan, undefined)
     if (cookies.length) ctx.apply(cookies, lines)
     return lines
   })
 }
 
-/** The plan's store writes from `index` on, one after the other. */
-function write(store: SessionStore, plan: Plan, index: number): MaybePromise<void> {
-  for (let i = index; i < plan.writes.length; i++) {
-    const done = callStore(plan.writes[i]!.what, () => call(store, plan.writes[i]!))
-    if (isThenable(done)) return done.then(() => write(store, plan, i + 1))
+/**
+ * A rotation found the session gone: the plan destroys it and its clearing cookies go out instead.
+ * `sent`: the cookies already applied (cookies first). Clearing them may then be too late (the
+ * head has left); the cookie sent names an id with no record, which loads as a new session.
+ */
+function cleared(ctx: RequestContext, plan: Plan, sent: string[] | undefined): string[] {
+  const cookies = plan.gone!()
+  const lines = cookies.map(serializeCookie)
+  if (sent === undefined) ctx.apply(cookies, lines)
+  else {
+    try {
+      ctx.apply(cookies, lines)
+    } catch {
+      return sent
+    }
   }
-  plan.done?.()
+  return lines
 }
 
-function call(store: SessionStore, w: StoreWrite): MaybePromise<void> {
+/** The plan's store writes from `index` on, one after the other; false when a rotation found the session gone. */
+function write(store: SessionStore, plan: Plan, index: number): MaybePromise<boolean> {
+  for (let i = index; i < plan.writes.length; i++) {
+    const w = plan.writes[i]!
+    const done = callStore(w.what, () => call(store, w))
+    if (isThenable(done)) return done.then((answer) => (w.op === 'rotate' && answer === false ? false : write(store, plan, i + 1)))
+    if (w.op === 'rotate' && done === false) return false
+  }
+  plan.done?.()
+  return true
+}
+
+function call(store: SessionStore, w: StoreWrite): MaybePromise<void | boolean> {
   switch (w.op) {
     case 'destroy':
       return store.destroy(w.key)
@@ -74,5 +97,7 @@ function call(store: SessionStore, w: StoreWrite): MaybePromise<void> {
       return store.patch!(w.key, w.changes, w.expiresAt)
     case 'touch':
       return store.touch!(w.key, w.expiresAt)
+    case 'rotate':
+      return store.rotate!(w.oldKey, w.key, w.record)
   }
 }

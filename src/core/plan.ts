@@ -14,6 +14,8 @@ export type StoreWrite =
   | { op: 'set' | 'update'; key: string; record: SessionRecord; what: string }
   | { op: 'patch'; key: string; changes: SessionChanges; expiresAt: number; what: string }
   | { op: 'touch'; key: string; expiresAt: number; what: string }
+  /** The store's `rotate`: answers false when `oldKey` was gone, and the plan's `gone` then runs. */
+  | { op: 'rotate'; oldKey: string; key: string; record: SessionRecord; what: string }
 
 export interface Plan {
   /** Store calls, run one after the other. */
@@ -26,6 +28,12 @@ export interface Plan {
   restore: () => void
   /** Runs once the writes succeeded. */
   done?: () => void
+  /**
+   * Runs instead of `done` when a `rotate` found the old session gone (logged out or revoked
+   * while the request ran): the session is then destroyed, and these cookies (that clear it)
+   * replace `cookies`.
+   */
+  gone?: () => readonly OutgoingCookie[]
 }
 
 const NO_WRITES: readonly StoreWrite[] = Object.freeze([])
@@ -111,10 +119,17 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
 
   let writes: StoreWrite[]
   let done: (() => void) | undefined
+  let gone: (() => readonly OutgoingCookie[]) | undefined
   if (fresh) {
-    // Checklist 20: the old record goes before (never after) the new one is written.
-    writes = oldKeys.map((key) => ({ op: 'destroy', key, what: 'destroy the old session' }))
-    writes.push({ op: 'set', key: state.key, record: record(state, expiresAt), what: 'save the session' })
+    // Checklist 20: the old record goes before (never after) the new one is written. Review 12:
+    // with `rotate`, in the same store operation, and only while the old record still exists.
+    const from = store.rotate !== undefined && oldKeys.length > 0 ? oldKeys[oldKeys.length - 1]! : undefined
+    writes = (from === undefined ? oldKeys : oldKeys.slice(0, -1)).map((key) => ({ op: 'destroy', key, what: 'destroy the old session' }))
+    if (from === undefined) writes.push({ op: 'set', key: state.key, record: record(state, expiresAt), what: 'save the session' })
+    else {
+      writes.push({ op: 'rotate', oldKey: from, key: state.key, record: record(state, expiresAt), what: 'save the session' })
+      gone = () => lost(engine, ctx, state, now)
+    }
     const events = engine.events
     if (events) done = () => events.emit('created', state.id, state.userId, ctx.key)
   } else if (changed && store.patch !== undefined && !userChanged) {
@@ -132,7 +147,18 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
     optional,
     restore,
     done,
+    gone,
   }
+}
+
+/** The session was gone when its rotation ran: it ends as a destroyed one (its cookies cleared). */
+function lost(engine: Engine, ctx: RequestContext, state: State, now: number): OutgoingCookie[] {
+  state.destroyed = true
+  state.destroyCommitted = true
+  state.stored = false
+  state.tracker.replace({})
+  state.tracker.clearChanges()
+  return clear(engine, ctx, [...new Set([engine.config.name, ...state.cookiesReceived])], now)
 }
 
 /** The idle expiry a write at `now` gives, capped by the absolute timeout. */

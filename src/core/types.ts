@@ -52,6 +52,13 @@ export interface SessionSummary {
  *   exists: it never recreates one. The core uses it for every full write of a session it loaded
  *   (a `bindUser` on it, or any change on a store without `patch`), so a request slower than a
  *   logout cannot bring the session back. Without it, the core uses `set`.
+ * - `rotate` (optional) moves a session to a new id, atomically and only while the old one still
+ *   exists: it deletes `oldId` and writes `record` under `newId` (as `set`), or, when `oldId` is
+ *   gone (logged out, revoked, expired), writes nothing and answers false. The core uses it for the
+ *   first commit after `regenerate()` of a session it loaded; on false it destroys the session (no
+ *   record, the cookie cleared), so a request slower than a logout cannot bring the session back
+ *   under a new id. Without it, the core destroys the old id, then `set`s the new one, and that
+ *   race stays open.
  * - `listUser` / `revokeUser` (optional) keep a per-user index of sessions bound with `bindUser`.
  */
 export interface SessionStore {
@@ -61,6 +68,8 @@ export interface SessionStore {
   touch?(id: string, expiresAt: number): MaybePromise<void>
   patch?(id: string, changes: SessionChanges, expiresAt: number): MaybePromise<void>
   update?(id: string, record: SessionRecord): MaybePromise<void>
+  /** Resolves to true when it moved the session, false (writing nothing) when `oldId` was gone. */
+  rotate?(oldId: string, newId: string, record: SessionRecord): MaybePromise<boolean>
   listUser?(userId: string): MaybePromise<SessionSummary[]>
   /** Destroys every session of `userId` except `except` (a store id); resolves to how many. */
   revokeUser?(userId: string, except?: string): MaybePromise<number>

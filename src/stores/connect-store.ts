@@ -102,7 +102,8 @@ export function cookieExpiry(cookie: unknown): number | undefined {
  * `cookie` whose `expires`/`originalMaxAge` match Tessera's expiry, so stores that take their TTL
  * from the cookie expire the session when Tessera does. Connect stores have no partial update:
  * every change rewrites the whole session, and two concurrent requests changing different keys
- * can overwrite each other (last writer wins). A touch rewrites the whole session too (a connect
+ * can overwrite each other (last writer wins), and a rotation (the first commit after
+ * `regenerate()`) checks that the old session exists with a read before it writes (not atomic). A touch rewrites the whole session too (a connect
  * store's `touch` moves only its own TTL, so the new expiry could not be read back). They keep
  * no per-user index.
  *
@@ -183,6 +184,17 @@ export function fromConnectStore(store: ConnectStoreLike, options: ConnectStoreO
 
     async destroy(id) {
       await deadlines.run('destroy', () => call((cb) => store.destroy(id, cb)))
+    },
+
+    // Review 12: a regenerate() slower than a logout must not bring the session back. A connect
+    // store has no conditional write, so this is a read, then a destroy and a set: not atomic. It
+    // closes the race when the logout lands before this read (the common case: a slow request),
+    // not when it lands between the read and the set.
+    async rotate(oldId, newId, record) {
+      if (!(await adapter.get(oldId))) return false
+      await adapter.destroy(oldId)
+      await adapter.set(newId, record)
+      return true
     },
   }
 

@@ -1,10 +1,21 @@
-// `operationTimeout` for the stores whose client has no deadline of its own (connect stores,
-// PostgreSQL): each operation rejects when its time is up, and its late answer is ignored. Every
-// operation of a store waits the same time, so they expire in start order: one list (an operation
-// leaves it when it settles), one timer for the oldest, no timer per call.
+// `operationTimeout` for the stores whose client has no deadline of its own (Redis, PostgreSQL,
+// connect stores): each operation rejects when its time is up, and its late answer is ignored.
+// Every operation of a store waits the same time, so they expire in start order: one list (an
+// operation leaves it when it settles), one timer for the oldest, no timer, promise race or
+// AbortController per call.
+//
+// A store whose client can drop a command still queued (node-redis takes an AbortSignal) passes
+// `signalOptions`: operations started within the same few milliseconds share one AbortSignal,
+// aborted when the first of them times out, so a command of that group still queued in the
+// client (disconnected, or the socket backed up) is dropped then and never sent after the caller
+// was told it failed. A later operation of the group whose command is still queued is dropped at
+// most GROUP_MS early. Web APIs only: any store may use it.
 
 /** The longest delay setTimeout takes (2^31 - 1 ms); past it Node fires after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Longest span of operation starts that share one AbortSignal (also at most a tenth of the timeout). */
+const GROUP_MS = 20
 
 /** Checks an `operationTimeout` option (seconds > 0) and returns it in ms. */
 export function operationTimeoutMs(owner: string, value: unknown): number {
@@ -14,51 +25,71 @@ export function operationTimeoutMs(owner: string, value: unknown): number {
   return value * 1000
 }
 
-interface Pending {
-  readonly at: number
-  readonly what: string
-  readonly reject: (error: Error) => void
-  prev: Pending | undefined
-  next: Pending | undefined
-  done: boolean
+/** Operations started close together, sharing one AbortSignal and what the client takes with it. */
+export interface Group<Options> {
+  readonly controller: AbortController
+  readonly options: Options
+  /** performance.now() after which new operations open a new group. */
+  readonly until: number
 }
 
-export class Deadlines {
-  #head: Pending | undefined = undefined
-  #tail: Pending | undefined = undefined
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined
+/** One operation waiting for its answer. */
+export class Pending<Options = never> {
+  prev: Pending<Options> | undefined = undefined
+  next: Pending<Options> | undefined = undefined
+  done = false
+  constructor(
+    readonly at: number,
+    readonly group: Group<Options> | undefined,
+    readonly what: string,
+    readonly reject: (error: unknown) => void,
+  ) {}
+}
 
-  /** `ms` for every operation; `describe` names what timed out in the error's message. */
+/** The operation timeout of one store: every operation it starts rejects at its deadline unless it settled first. */
+export class Deadlines<Options = never> {
+  #head: Pending<Options> | undefined = undefined
+  #tail: Pending<Options> | undefined = undefined
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined
+  #group: Group<Options> | undefined = undefined
+  readonly #groupMs: number
+
+  /**
+   * `ms` for every operation; `describe` names what timed out in the error's message ("The Redis
+   * operation"); `signalOptions`, when the client can drop a queued command, makes what it takes
+   * with a command from the group's signal.
+   */
   constructor(
     readonly ms: number,
     readonly describe: string,
-  ) {}
-
-  /** Settles as `work()` does, or rejects with a timeout error after `ms`, whichever comes first. */
-  run<T>(what: string, work: () => PromiseLike<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const now = performance.now()
-      const tail = this.#tail
-      const pending: Pending = { at: now + this.ms, what, reject, prev: tail, next: undefined, done: false }
-      if (tail === undefined) this.#head = pending
-      else tail.next = pending
-      this.#tail = pending
-      if (this.#timer === undefined) this.#arm(this.ms)
-      const settle = (ok: boolean, value: unknown): void => {
-        if (pending.done) return // timed out already: the late answer goes nowhere
-        this.#remove(pending)
-        if (ok) resolve(value as T)
-        else reject(value)
-      }
-      try {
-        work().then((value) => settle(true, value), (error: unknown) => settle(false, error))
-      } catch (error) {
-        settle(false, error)
-      }
-    })
+    readonly signalOptions?: (signal: AbortSignal) => Options,
+  ) {
+    this.#groupMs = Math.min(GROUP_MS, ms / 10)
   }
 
-  #remove(pending: Pending): void {
+  /** Registers an operation; `reject` gets the timeout error at its deadline unless `finish` came first. */
+  start(what: string, reject: (error: unknown) => void): Pending<Options> {
+    const now = performance.now()
+    let group: Group<Options> | undefined
+    if (this.signalOptions !== undefined) {
+      group = this.#group
+      if (group === undefined || now >= group.until || group.controller.signal.aborted) group = this.#group = this.#newGroup(now, this.signalOptions)
+    }
+    const pending = new Pending<Options>(now + this.ms, group, what, reject)
+    const tail = this.#tail
+    if (tail === undefined) this.#head = pending
+    else {
+      tail.next = pending
+      pending.prev = tail
+    }
+    this.#tail = pending
+    if (this.#timer === undefined) this.#arm(this.ms)
+    return pending
+  }
+
+  /** Takes an operation out of the list; false when it had already timed out (its answer is then ignored). */
+  finish(pending: Pending<Options>): boolean {
+    if (pending.done) return false
     pending.done = true
     const { prev, next } = pending
     if (prev === undefined) this.#head = next
@@ -66,12 +97,42 @@ export class Deadlines {
     if (next === undefined) this.#tail = prev
     else next.prev = prev
     pending.prev = pending.next = undefined
+    return true
+  }
+
+  /** Settles as `work()` does, or rejects with the timeout error after `ms`, whichever comes first. */
+  run<T>(what: string, work: () => PromiseLike<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending = this.start(what, reject)
+      try {
+        work().then(
+          (value) => {
+            if (this.finish(pending)) resolve(value)
+          },
+          (error: unknown) => {
+            if (this.finish(pending)) reject(error)
+          },
+        )
+      } catch (error) {
+        if (this.finish(pending)) reject(error)
+      }
+    })
+  }
+
+  /** The timeout error of an operation. */
+  error(what: string): Error {
+    return new Error(`${this.describe} timed out: no answer to ${what} within ${this.ms / 1000} s (operationTimeout)`)
+  }
+
+  #newGroup(now: number, signalOptions: (signal: AbortSignal) => Options): Group<Options> {
+    const controller = new AbortController()
+    return { controller, options: signalOptions(controller.signal), until: now + this.#groupMs }
   }
 
   #arm(delay: number): void {
     // Past MAX_TIMER_MS wait the longest a timer can, then look again.
     this.#timer = setTimeout(this.#expire, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(delay))))
-    // A pending operation keeps the process alive through its own socket, not through this timer.
+    // A pending operation keeps the process alive through its client's socket, not through this timer.
     ;(this.#timer as { unref?: () => void }).unref?.()
   }
 
@@ -80,8 +141,10 @@ export class Deadlines {
     const now = performance.now()
     let pending = this.#head
     while (pending !== undefined && pending.at <= now) {
-      this.#remove(pending)
-      pending.reject(new Error(`${this.describe} timed out: no answer to ${pending.what} within ${this.ms / 1000} s (operationTimeout)`))
+      this.finish(pending)
+      // Abort first: the client drops the still-queued commands synchronously, before anything else can send them.
+      pending.group?.controller.abort()
+      pending.reject(this.error(pending.what))
       pending = this.#head
     }
     if (pending !== undefined) this.#arm(pending.at - now)

@@ -1,68 +1,23 @@
 import type { SessionChanges, SessionRecord, SessionStore, SessionSummary } from '../core/types.js'
+import { copy } from './structured-copy.js'
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
-  /** Seconds between sweeps that free expired sessions (a timer that never keeps the process alive). @default 60 */
+  /**
+   * Seconds between sweeps that free expired sessions (a timer that never keeps the process alive).
+   * At most 2,147,483 (about 24.8 days: what setTimeout can wait). @default 60
+   */
   sweepInterval?: number
-  /** Upper bound on live sessions; beyond it the least recently written session is dropped. @default unbounded */
+  /**
+   * Upper bound on live sessions. Beyond it one session is dropped: the least recently used (read,
+   * touched or written) session with no user; when none is left but the one just written, the
+   * least recently used of those bound with `bindUser`. @default unbounded
+   */
   maxSessions?: number
 }
 
-// structuredClone() is the largest Tessera cost of a memory read (bench/profile.mjs), mostly its
-// fixed serialise/deserialise overhead. Sessions are nearly always small JSON-like trees, which a
-// plain recursive copy handles several times faster with the same result. Anything else (Date,
-// Map, class instances, sparse or decorated arrays, shared or cyclic references, deep or large
-// trees) falls back to structuredClone, so the result (and any DataCloneError) stays the same.
-const NOT_PLAIN = Symbol('not plain')
-const MAX_NODES = 256
-const MAX_DEPTH = 32
-
-const hasOwn = Object.prototype.hasOwnProperty
-
-function copy(value: unknown): unknown {
-  const seen: object[] = []
-  const out = copyNode(value, seen, 0)
-  return out === NOT_PLAIN ? structuredClone(value) : out
-}
-
-function copyNode(value: unknown, seen: object[], depth: number): unknown {
-  if (typeof value !== 'object') {
-    // Functions and symbols make structuredClone throw: let it.
-    return typeof value === 'function' || typeof value === 'symbol' ? NOT_PLAIN : value
-  }
-  if (value === null) return null
-  // Shared references must stay shared in the copy, cycles must not loop: leave both to structuredClone.
-  if (depth > MAX_DEPTH || seen.length >= MAX_NODES || seen.includes(value)) return NOT_PLAIN
-  seen.push(value)
-  if (Array.isArray(value)) {
-    const length = value.length
-    const out: unknown[] = new Array(length)
-    for (let i = 0; i < length; i++) {
-      if (!(i in value)) return NOT_PLAIN // a hole
-      const inner = copyNode(value[i], seen, depth + 1)
-      if (inner === NOT_PLAIN) return NOT_PLAIN
-      out[i] = inner
-    }
-    // Extra named properties on the array would be copied by structuredClone.
-    if (Object.keys(value).length !== length) return NOT_PLAIN
-    return out
-  }
-  const proto = Object.getPrototypeOf(value)
-  if (proto !== Object.prototype && proto !== null) return NOT_PLAIN
-  const record = value as Record<string, unknown>
-  const out: Record<string, unknown> = {}
-  // for-in, not Object.keys(): the same own keys in the same order (the prototype is checked
-  // above; inherited ones are skipped), without a keys array per object.
-  for (const key in record) {
-    if (!hasOwn.call(record, key)) continue
-    const inner = copyNode(record[key], seen, depth + 1) // a getter runs, as it does for structuredClone
-    if (inner === NOT_PLAIN) return NOT_PLAIN
-    // An own `__proto__` key stays a key (as structuredClone keeps it), never a prototype swap.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: inner, writable: true, enumerable: true, configurable: true })
-    else out[key] = inner
-  }
-  return out
-}
+/** The longest sweepInterval, in seconds: setTimeout waits at most 2^31 - 1 ms. */
+const MAX_SWEEP_SECONDS = 2_147_483
 
 interface Entry {
   data: Record<string, unknown>
@@ -81,6 +36,11 @@ interface Entry {
  */
 export class MemoryStore implements SessionStore {
   readonly #entries = new Map<string, Entry>()
+  // With maxSessions only (the order serves eviction alone): the ids in use order, least recent
+  // first, apart by whether the session has a user. A use deletes and re-adds its id, so the
+  // session to evict is the first of one set: O(1) per operation, as a linked list would be.
+  readonly #anonymous: Set<string> | undefined
+  readonly #bound: Set<string> | undefined
   readonly #users = new Map<string, Set<string>>()
   readonly #sweepMs: number
   readonly #max: number
@@ -88,14 +48,20 @@ export class MemoryStore implements SessionStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     const { sweepInterval = 60, maxSessions = Infinity } = options
-    if (typeof sweepInterval !== 'number' || !(sweepInterval > 0)) {
-      throw new TypeError(`MemoryStore option sweepInterval must be a number of seconds > 0, got ${JSON.stringify(sweepInterval)}`)
+    if (typeof sweepInterval !== 'number' || !(sweepInterval > 0) || sweepInterval > MAX_SWEEP_SECONDS) {
+      throw new TypeError(
+        `MemoryStore option sweepInterval must be a number of seconds > 0 and at most 2,147,483 (what setTimeout can wait), got ${shown(sweepInterval)}`,
+      )
     }
     if (typeof maxSessions !== 'number' || !(maxSessions >= 1)) {
-      throw new TypeError(`MemoryStore option maxSessions must be a number ≥ 1, got ${JSON.stringify(maxSessions)}`)
+      throw new TypeError(`MemoryStore option maxSessions must be a number ≥ 1, got ${shown(maxSessions)}`)
     }
     this.#sweepMs = sweepInterval * 1000
     this.#max = maxSessions
+    if (maxSessions !== Infinity) {
+      this.#anonymous = new Set()
+      this.#bound = new Set()
+    }
   }
 
   /** Live (or not yet swept) sessions. */
@@ -118,6 +84,17 @@ export class MemoryStore implements SessionStore {
     if (this.#live(id)) this.set(id, record)
   }
 
+  /**
+   * Moves a session to `newId` (as `set`) and deletes `oldId`, only while `oldId` exists; false,
+   * writing nothing, when it is gone. Synchronous, so nothing can come between the check and the move.
+   */
+  rotate(oldId: string, newId: string, record: SessionRecord): boolean {
+    if (!this.#live(oldId)) return false
+    this.set(newId, record) // first: a value it cannot copy throws with the old session still there
+    this.#remove(oldId)
+    return true
+  }
+
   patch(id: string, changes: SessionChanges, expiresAt: number): void {
     if (!this.#patch(id, changes, expiresAt)) this.#remove(id)
   }
@@ -131,7 +108,7 @@ export class MemoryStore implements SessionStore {
   }
 
   #get(id: string): SessionRecord | undefined {
-    const entry = this.#live(id)
+    const entry = this.#use(id)
     if (!entry) return undefined
     const record: SessionRecord = { data: copy(entry.data) as Record<string, unknown>, createdAt: entry.createdAt, expiresAt: entry.expiresAt }
     if (entry.userId !== undefined) record.userId = entry.userId
@@ -140,28 +117,30 @@ export class MemoryStore implements SessionStore {
 
   #set(id: string, record: SessionRecord): boolean {
     if (record.expiresAt <= Date.now()) return false
-    const previous = this.#entries.get(id)
-    if (previous) {
-      this.#unindex(id, previous.userId)
-      this.#entries.delete(id) // re-insert: Map order is then write order, oldest first
-    }
     const entry: Entry = { data: copy(record.data) as Record<string, unknown>, createdAt: record.createdAt, expiresAt: record.expiresAt, userId: record.userId }
+    this.#remove(id) // then added last: the most recently used
     this.#entries.set(id, entry)
     if (entry.userId !== undefined) {
       let ids = this.#users.get(entry.userId)
       if (!ids) this.#users.set(entry.userId, (ids = new Set()))
       ids.add(id)
     }
-    if (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next().value as string
-      this.#remove(oldest)
+    const anonymous = this.#anonymous
+    if (anonymous) {
+      const mine = entry.userId === undefined
+      ;(mine ? anonymous : this.#bound!).add(id)
+      if (this.#entries.size > this.#max) {
+        // Anonymous sessions go first (anyone can make one, with no cookie), never the one just written.
+        const from = anonymous.size > (mine ? 1 : 0) ? anonymous : this.#bound!
+        this.#remove(from.values().next().value as string)
+      }
     }
     this.#startSweeping()
     return true
   }
 
   #patch(id: string, changes: SessionChanges, expiresAt: number): boolean {
-    const entry = this.#live(id)
+    const entry = this.#use(id)
     if (!entry) return true
     if (expiresAt <= Date.now()) return false
     for (const key of Object.keys(changes.set)) {
@@ -176,7 +155,7 @@ export class MemoryStore implements SessionStore {
   }
 
   #touch(id: string, expiresAt: number): boolean {
-    const entry = this.#live(id)
+    const entry = this.#use(id)
     if (!entry) return true
     if (expiresAt <= Date.now()) return false
     entry.expiresAt = expiresAt
@@ -215,11 +194,14 @@ export class MemoryStore implements SessionStore {
   /** Stops the sweep timer and forgets every session. */
   clear(): void {
     this.#entries.clear()
+    this.#anonymous?.clear()
+    this.#bound?.clear()
     this.#users.clear()
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
   }
 
+  /** The live entry of `id`, leaving the use order as it is (listUser, revokeUser, update's check). */
   #live(id: string): Entry | undefined {
     const entry = this.#entries.get(id)
     if (entry && entry.expiresAt <= Date.now()) {
@@ -229,11 +211,26 @@ export class MemoryStore implements SessionStore {
     return entry
   }
 
+  /** The live entry of `id`, now the most recently used (get, patch, touch). */
+  #use(id: string): Entry | undefined {
+    const entry = this.#live(id)
+    if (entry && this.#anonymous) {
+      const order = entry.userId === undefined ? this.#anonymous : this.#bound!
+      order.delete(id)
+      order.add(id)
+    }
+    return entry
+  }
+
   #remove(id: string): void {
     const entry = this.#entries.get(id)
     if (!entry) return
     this.#entries.delete(id)
-    this.#unindex(id, entry.userId)
+    if (entry.userId === undefined) this.#anonymous?.delete(id)
+    else {
+      this.#bound?.delete(id)
+      this.#unindex(id, entry.userId)
+    }
   }
 
   #unindex(id: string, userId: string | undefined): void {
@@ -250,4 +247,9 @@ export class MemoryStore implements SessionStore {
     // Never keep the process alive for a sweep (unref exists on Node, Bun and Deno timers).
     ;(this.#timer as { unref?: () => void }).unref?.()
   }
+}
+
+/** An option's value in an error message (JSON would show Infinity and NaN as null). */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value)
 }

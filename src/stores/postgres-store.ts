@@ -187,7 +187,7 @@ export class PostgresStore implements SessionStore {
       'set',
       `insert into ${this.table} (id, data, user_id, created_at, expires_at) values ($1, $2::jsonb, $3, $4, $5)
        on conflict (id) do update set data = excluded.data, user_id = excluded.user_id, created_at = excluded.created_at, expires_at = excluded.expires_at`,
-      [id, JSON.stringify(record.data), record.userId ?? null, new Date(record.createdAt), new Date(record.expiresAt)],
+      rowOf(id, record),
     )
   }
 
@@ -197,8 +197,29 @@ export class PostgresStore implements SessionStore {
     await this.#query(
       'update',
       `update ${this.table} set data = $2::jsonb, user_id = $3, created_at = $4, expires_at = $5 where id = $1 and expires_at > now()`,
-      [id, JSON.stringify(record.data), record.userId ?? null, new Date(record.createdAt), new Date(record.expiresAt)],
+      rowOf(id, record),
     )
+  }
+
+  /**
+   * Moves a session to `newId`, only while `oldId` exists (one statement: the old row is deleted
+   * and the new one inserted only if a live old row was there); false, writing nothing, when it
+   * is gone.
+   */
+  async rotate(oldId: string, newId: string, record: SessionRecord): Promise<boolean> {
+    const { rows } = await this.#query<{ rotated: string }>(
+      'rotate',
+      `with old as (delete from ${this.table} where id = $1 returning expires_at > now() as live),
+       moved as (
+         insert into ${this.table} (id, data, user_id, created_at, expires_at)
+         select $2, $3::jsonb, $4, $5, $6 where exists (select 1 from old where live)
+         on conflict (id) do update set data = excluded.data, user_id = excluded.user_id, created_at = excluded.created_at, expires_at = excluded.expires_at
+         returning 1
+       )
+       select (select count(*) from old where live)::text as rotated`,
+      [oldId, newId, JSON.stringify(record.data), record.userId ?? null, new Date(record.createdAt), new Date(record.expiresAt)],
+    )
+    return rows[0]?.rotated === '1'
   }
 
   async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {
@@ -357,4 +378,9 @@ export class PostgresStore implements SessionStore {
 function refusedByServer(error: unknown): boolean {
   const code = isObject(error) ? error.code : undefined
   return typeof code === 'string' && /^(42|3F)/.test(code)
+}
+
+/** The parameters of `set` and `update`: $1 id, $2 data (JSON), $3 user_id, $4 created_at, $5 expires_at. */
+function rowOf(id: string, record: SessionRecord): unknown[] {
+  return [id, JSON.stringify(record.data), record.userId ?? null, new Date(record.createdAt), new Date(record.expiresAt)]
 }

@@ -1,5 +1,6 @@
 import { isObject } from '../core/plain.js'
 import type { SessionChanges, SessionRecord, SessionStore, SessionSummary } from '../core/types.js'
+import { operationTimeoutMs } from './deadline.js'
 import {
   allIdsCommand,
   destroyCall,
@@ -145,11 +146,9 @@ export class UpstashStore implements SessionStore {
     if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
       throw new TypeError(`UpstashStore option prefix must be a string without { or }, got ${JSON.stringify(prefix)}`)
     }
-    if (typeof operationTimeout !== 'number' || !Number.isFinite(operationTimeout) || !(operationTimeout > 0)) {
-      throw new TypeError(`UpstashStore option operationTimeout must be a number of seconds > 0, got ${JSON.stringify(operationTimeout)}`)
-    }
+    const timeoutMs = operationTimeoutMs('UpstashStore', operationTimeout)
     this.prefix = prefix
-    this.#timeoutMs = operationTimeout * 1000
+    this.#timeoutMs = timeoutMs
   }
 
   /** The key of one session's hash. */

@@ -18,7 +18,7 @@ export interface TestRunner {
  * An optional part of the store contract: `touch`, `patch`, `update`, or `userIndex`
  * (`listUser` and `revokeUser` together).
  */
-export type StoreCapability = 'touch' | 'patch' | 'update' | 'userIndex'
+export type StoreCapability = 'touch' | 'patch' | 'update' | 'rotate' | 'userIndex'
 
 /** Options of {@link testSessionStore}. */
 export interface ConformanceOptions extends TestRunner {
@@ -40,6 +40,7 @@ const CAPABILITIES: Record<StoreCapability, readonly (keyof SessionStore)[]> = {
   touch: ['touch'],
   patch: ['patch'],
   update: ['update'],
+  rotate: ['rotate'],
   userIndex: ['listUser', 'revokeUser'],
 }
 const hasCapability = (store: SessionStore, capability: StoreCapability): boolean =>
@@ -230,6 +231,38 @@ export function testSessionStore(name: string, makeStore: () => SessionStore | P
       await store.update!(id, { ...record({ a: 2 }), userId: 'u-update' })
       if (await store.get(id)) fail('update after destroy brought the session back')
       if (store.listUser && (await store.listUser('u-update')).some((s) => s.id === id)) fail('update after destroy indexed the session for its user')
+    })
+
+    optional('rotate', 'rotate moves a session to its new id (data, user, index)', async (store) => {
+      if (!store.rotate) fail('rotate vanished during the test')
+      const [from, to, user] = [newId(), newId(), newId()]
+      await store.set(from, record({ a: 1 }))
+      const moved = await store.rotate(from, to, record({ a: 1, b: 2 }, 60_000, user))
+      if (moved !== true) fail(`rotate of an existing session answered ${JSON.stringify(moved)}, not true`)
+      if (await store.get(from)) fail('the old id still loads after rotate')
+      const got = await store.get(to)
+      equal(got?.data, { a: 1, b: 2 }, 'data under the new id')
+      equal(got?.userId, user, 'userId under the new id')
+      if (store.listUser) equal((await store.listUser(user)).map((s) => s.id), [to], 'listUser after rotate')
+    })
+
+    optional('rotate', 'rotate writes nothing once the old session was destroyed or revoked', async (store) => {
+      if (!store.rotate) fail('rotate vanished during the test')
+      const user = newId()
+      const [destroyed, revoked, to] = [newId(), newId(), newId()]
+      await store.set(destroyed, record({ a: 1 }, 60_000, user))
+      await store.destroy(destroyed)
+      const afterDestroy = await store.rotate(destroyed, to, record({ a: 2 }, 60_000, user))
+      if (afterDestroy !== false) fail(`rotate after destroy answered ${JSON.stringify(afterDestroy)}, not false`)
+      if (await store.get(to)) fail('rotate after destroy brought the session back under its new id')
+      if (store.revokeUser) {
+        await store.set(revoked, record({ a: 1 }, 60_000, user))
+        await store.revokeUser(user)
+        const afterRevoke = await store.rotate(revoked, to, record({ a: 2 }, 60_000, user))
+        if (afterRevoke !== false) fail(`rotate after revokeUser answered ${JSON.stringify(afterRevoke)}, not false`)
+        if (await store.get(to)) fail('rotate after revokeUser brought the session back under its new id')
+      }
+      if (store.listUser && (await store.listUser(user)).length) fail('rotate of a gone session indexed the new id for its user')
     })
 
     optional('userIndex', 'listUser and revokeUser index sessions by user', async (store) => {

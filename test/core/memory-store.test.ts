@@ -2,6 +2,7 @@
 // core's change tracking and patching behave on top of it.
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSessions } from '../../src/index.js'
+import { csrfToken } from '../../src/csrf.js'
 import type { SessionRecord } from '../../src/core/types.js'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import { testSessionStore } from '../../src/testing/conformance.js'
@@ -9,7 +10,7 @@ import { barrier } from '../barrier.js'
 import { Jar, serve, type Running } from '../helpers.js'
 import { sleep, spiedStore, webRequest, webRound, type AnyData, nodeReq } from './support.js'
 
-testSessionStore('MemoryStore', () => new MemoryStore(), { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] })
+testSessionStore('MemoryStore', () => new MemoryStore(), { describe, it, capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'] })
 
 const running: Running[] = []
 const stores: MemoryStore[] = []
@@ -78,7 +79,7 @@ describe('MemoryStore on its own', () => {
     expect(await store.get('long-lived-aaaaaaaaaaaaa-1')).toBeDefined()
   })
 
-  it('bounds the number of sessions with maxSessions, dropping the least recently written', async () => {
+  it('bounds the number of sessions with maxSessions, dropping the least recently used', async () => {
     const store = new MemoryStore({ maxSessions: 3 })
     stores.push(store)
     for (const id of ['a', 'b', 'c']) await store.set(`bounded-${id}-aaaaaaaaaaaaaaaa`, record({ id }, 60_000))
@@ -99,6 +100,89 @@ describe('MemoryStore on its own', () => {
     const sessions = createSessions<AnyData>({ store })
     for (let i = 0; i < 20; i++) await webRound(sessions, new Jar(), (s) => void (s.data.i = i))
     expect(store.size).toBe(5)
+  })
+
+  it('review 6: 1,000 cookie-less requests that mint a CSRF token do not evict a logged-in user who keeps reading', async () => {
+    const store = new MemoryStore({ maxSessions: 1000 })
+    stores.push(store)
+    const sessions = createSessions<AnyData>({ store })
+    const user = new Jar()
+    await webRound(sessions, user, async (s) => {
+      await s.regenerate()
+      s.bindUser('alice')
+      s.data.name = 'Alice'
+    })
+    // A second user, logged in, who then goes quiet: the least recently used bound session.
+    await webRound(sessions, new Jar(), (s) => s.bindUser('bob'))
+    for (let i = 0; i < 1000; i++) {
+      await webRound(sessions, new Jar(), (s) => void csrfToken(s)) // each one a new anonymous session
+      if (i % 100 === 0) await webRound(sessions, user, (s) => s.data.name) // Alice keeps reading (no write)
+    }
+    expect(store.size).toBe(1000)
+    const alice = await webRound(sessions, user, (s) => s.data.name)
+    expect(alice.session.isNew).toBe(false)
+    expect(alice.result).toBe('Alice')
+    expect(store.listUser('bob')).toHaveLength(1) // anonymous ones went first, even though Bob is older
+  })
+
+  it('review 6: evicts by last use, reads included: a session read since its write outlives those written after it', () => {
+    const store = new MemoryStore({ maxSessions: 3 })
+    stores.push(store)
+    store.set('lru-a-aaaaaaaaaaaaaaaaaaaa', record({ id: 'a' }, 60_000))
+    store.set('lru-b-aaaaaaaaaaaaaaaaaaaa', record({ id: 'b' }, 60_000))
+    store.set('lru-c-aaaaaaaaaaaaaaaaaaaa', record({ id: 'c' }, 60_000))
+    expect(store.get('lru-a-aaaaaaaaaaaaaaaaaaaa')).toBeDefined() // a used: b is now the least recently used
+    store.touch('lru-b-aaaaaaaaaaaaaaaaaaaa', Date.now() + 60_000) // a touch is a use too: c is now the least recent
+    store.set('lru-d-aaaaaaaaaaaaaaaaaaaa', record({ id: 'd' }, 60_000))
+    expect(store.size).toBe(3)
+    expect(store.get('lru-c-aaaaaaaaaaaaaaaaaaaa')).toBeUndefined()
+    for (const id of ['a', 'b', 'd']) expect(store.get(`lru-${id}-aaaaaaaaaaaaaaaaaaaa`)?.data).toEqual({ id })
+  })
+
+  it('review 6: evicts sessions with no user before bound ones, but never the session just written', () => {
+    const store = new MemoryStore({ maxSessions: 3 })
+    stores.push(store)
+    store.set('bound-1-aaaaaaaaaaaaaaaaaa', { ...record({}, 60_000), userId: 'u1' })
+    store.set('anon-1-aaaaaaaaaaaaaaaaaaa', record({}, 60_000))
+    store.set('bound-2-aaaaaaaaaaaaaaaaaa', { ...record({}, 60_000), userId: 'u2' })
+    store.set('anon-2-aaaaaaaaaaaaaaaaaaa', record({}, 60_000)) // full: the anonymous one goes, not bound-1 (older)
+    expect(store.get('anon-1-aaaaaaaaaaaaaaaaaaa')).toBeUndefined()
+    expect(store.get('bound-1-aaaaaaaaaaaaaaaaaa')?.userId).toBe('u1')
+    store.set('bound-3-aaaaaaaaaaaaaaaaaa', { ...record({}, 60_000), userId: 'u3' }) // again the anonymous one
+    expect(store.get('anon-2-aaaaaaaaaaaaaaaaaaa')).toBeUndefined()
+    // Only bound sessions left: a new anonymous one stays, the least recently used bound one goes.
+    store.set('anon-3-aaaaaaaaaaaaaaaaaaa', record({}, 60_000))
+    expect(store.size).toBe(3)
+    expect(store.get('anon-3-aaaaaaaaaaaaaaaaaaa')).toBeDefined()
+    expect(store.get('bound-2-aaaaaaaaaaaaaaaaaa')).toBeUndefined() // bound-1 was read since, bound-2 was not
+    expect(store.listUser('u1')).toHaveLength(1)
+    expect(store.listUser('u3')).toHaveLength(1)
+    // A session that becomes bound moves to the bound ones (and is used: the newest).
+    store.set('anon-3-aaaaaaaaaaaaaaaaaaa', { ...record({}, 60_000), userId: 'u4' })
+    store.set('anon-4-aaaaaaaaaaaaaaaaaaa', record({}, 60_000))
+    expect(store.get('anon-3-aaaaaaaaaaaaaaaaaaa')?.userId).toBe('u4')
+    expect(store.get('anon-4-aaaaaaaaaaaaaaaaaaa')).toBeDefined()
+    expect(store.size).toBe(3)
+  })
+
+  it('review 13: refuses a sweepInterval setTimeout cannot wait (above 2,147,483 s), naming the option and the maximum', async () => {
+    for (const sweepInterval of [3_000_000, 2_147_484, Infinity]) {
+      expect(() => new MemoryStore({ sweepInterval })).toThrow(TypeError)
+      expect(() => new MemoryStore({ sweepInterval })).toThrow(/sweepInterval.*2,?147,?483/)
+    }
+    const longest = new MemoryStore({ sweepInterval: 2_147_483 })
+    stores.push(longest)
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => warnings.push(warning.name)
+    process.on('warning', onWarning)
+    try {
+      longest.set('long-sweep-aaaaaaaaaaaaaa', record({ a: 1 }, 60_000)) // arms the timer
+      await new Promise((resolve) => setImmediate(resolve)) // a warning is emitted on the next tick
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings).toEqual([])
+    expect(longest.size).toBe(1)
   })
 
   it('sweeps on a timer that does not keep the process alive (unref’d)', async () => {

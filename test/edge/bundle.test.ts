@@ -102,6 +102,14 @@ describe('Edge runtime: core entries import no Node built-in', () => {
     expect(externalImports(metafile)).toEqual([])
   })
 
+  it('tessera/cloudflare (src/cloudflare.ts): KVStore, nothing from cloudflare:* or workers-types', async () => {
+    const { builtins, metafile, code } = await bundle('cloudflare.ts')
+    expect(builtins).toEqual([])
+    expect(externalImports(metafile)).toEqual([])
+    expect(Object.keys(metafile.inputs).some((file) => file.endsWith('stores/kv-store.ts'))).toBe(true)
+    expect(code).not.toMatch(/\brequire\(/)
+  })
+
   it('the check itself catches a Node built-in, bare or with node:', async () => {
     const found: string[] = []
     await build({

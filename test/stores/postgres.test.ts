@@ -33,7 +33,7 @@ afterAll(async () => {
   await server?.stop()
 }, 60_000)
 
-testSessionStore('PostgresStore', () => store(), { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] })
+testSessionStore('PostgresStore', () => store(), { describe, it, capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'] })
 
 describe('PostgresStore', () => {
   it('creates its table and indexes on first use, once, even when many stores start together', async () => {

@@ -35,17 +35,17 @@ afterAll(async () => {
   await Promise.all([server?.stop(), cluster?.stop()])
 }, 60_000)
 
-testSessionStore('RedisStore on ioredis', () => new RedisStore({ client: io, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] })
-testSessionStore('RedisStore on node-redis', () => new RedisStore({ client: nodeRedis, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] })
+testSessionStore('RedisStore on ioredis', () => new RedisStore({ client: io, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'] })
+testSessionStore('RedisStore on node-redis', () => new RedisStore({ client: nodeRedis, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'] })
 testSessionStore('RedisStore on an ioredis Cluster', () => new RedisStore({ client: ioCluster, prefix: uniquePrefix() }), {
   describe,
   it,
-  capabilities: ['touch', 'patch', 'update', 'userIndex'],
+  capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'],
 })
 testSessionStore('RedisStore on a node-redis cluster', () => new RedisStore({ client: nodeRedisCluster, prefix: uniquePrefix() }), {
   describe,
   it,
-  capabilities: ['touch', 'patch', 'update', 'userIndex'],
+  capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'],
 })
 
 const hour = () => Date.now() + 3_600_000
@@ -147,6 +147,22 @@ describe('RedisStore layout', () => {
     await store.touch('expiringsession001', Date.now() + 60_000)
     expect(await store.get('expiringsession001')).toBeUndefined()
     expect(await io.exists(`${store.prefix}{expiringsession001}`)).toBe(0)
+  })
+
+  it('set and patch write and delete more fields than one slice of script arguments (200) holds', async () => {
+    const store = new RedisStore({ client: io, prefix: uniquePrefix() })
+    const now = Date.now()
+    const data: Record<string, unknown> = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i]))
+    await store.set('manyfieldsession01', { data, createdAt: now, expiresAt: now + 60_000 })
+    expect(await store.get('manyfieldsession01')).toEqual({ data, createdAt: now, expiresAt: now + 60_000 })
+
+    const set = Object.fromEntries(Array.from({ length: 230 }, (_, i) => [`k${i + 300}`, `v${i}`])) // 200 changed, 30 new
+    const unset = Array.from({ length: 210 }, (_, i) => `k${i}`)
+    await store.patch('manyfieldsession01', { set, unset }, now + 120_000)
+    const expected = { ...data, ...set }
+    for (const key of unset) delete expected[key]
+    expect(Object.keys(expected)).toHaveLength(320)
+    expect(await store.get('manyfieldsession01')).toEqual({ data: expected, createdAt: now, expiresAt: now + 120_000 })
   })
 
   it('a patch that keeps the expiry (a change inside touchAfter) keeps the TTL and the index score', async () => {
@@ -291,12 +307,12 @@ describe('RedisStore through Redis Sentinel', () => {
   testSessionStore('RedisStore on a node-redis sentinel', () => new RedisStore({ client: nodeRedisSentinel, prefix: uniquePrefix() }), {
     describe,
     it,
-    capabilities: ['touch', 'patch', 'update', 'userIndex'],
+    capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'],
   })
   testSessionStore('RedisStore on ioredis through Sentinel', () => new RedisStore({ client: ioSentinel, prefix: uniquePrefix() }), {
     describe,
     it,
-    capabilities: ['touch', 'patch', 'update', 'userIndex'],
+    capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'],
   })
 
   it('20 concurrent requests keep all 20 keys, on ioredis through Sentinel', async () => {

@@ -21,14 +21,14 @@ function register(makeStore: () => SessionStore, options: { capabilities?: Store
   return { tests, find }
 }
 
-const ALL: StoreCapability[] = ['touch', 'patch', 'update', 'userIndex']
+const ALL: StoreCapability[] = ['touch', 'patch', 'update', 'rotate', 'userIndex']
 const withoutUpdate = () => Object.assign(new MemoryStore(), { update: undefined }) as SessionStore
 
 describe('testSessionStore capabilities', () => {
   it('runs every test of a store that declares all it has, and skips none', async () => {
     const { tests, find } = register(() => new MemoryStore(), { capabilities: ALL })
     expect(tests.filter((test) => test.skipped)).toEqual([])
-    expect(tests).toHaveLength(15)
+    expect(tests).toHaveLength(17)
     await find('declares exactly the optional methods it has').body()
     await find('patch loses no update when 20 run at once').body()
   })
@@ -41,7 +41,7 @@ describe('testSessionStore capabilities', () => {
   })
 
   it('registers the tests of an undeclared capability as skipped, the reason in their name', async () => {
-    const { tests } = register(withoutUpdate, { capabilities: ['touch', 'patch', 'userIndex'] })
+    const { tests } = register(withoutUpdate, { capabilities: ['touch', 'patch', 'rotate', 'userIndex'] })
     expect(tests.filter((test) => test.skipped).map((test) => test.name)).toEqual([
       'update replaces an existing session whole (user included) (store declares no update)',
       'update does not recreate a destroyed session (store declares no update)',
@@ -49,28 +49,28 @@ describe('testSessionStore capabilities', () => {
   })
 
   it('fails when the store has a method it does not declare', async () => {
-    const { find } = register(() => new MemoryStore(), { capabilities: ['touch', 'update', 'userIndex'] })
+    const { find } = register(() => new MemoryStore(), { capabilities: ['touch', 'update', 'rotate', 'userIndex'] })
     await expect(find('declares exactly').body()).rejects.toThrow("the store has patch: add 'patch' to capabilities so it is tested")
   })
 
-  it('declares nothing by default: a get/set/destroy store passes the declaration test and skips the 7 optional tests', async () => {
+  it('declares nothing by default: a get/set/destroy store passes the declaration test and skips the 9 optional tests', async () => {
     const plain = (): SessionStore => {
       const store = new MemoryStore()
       return { get: (id) => store.get(id), set: (id, record) => store.set(id, record), destroy: (id) => store.destroy(id) }
     }
     const { tests, find } = register(plain, {})
-    expect(tests.filter((test) => test.skipped)).toHaveLength(7)
+    expect(tests.filter((test) => test.skipped)).toHaveLength(9)
     await find('declares exactly the optional methods it has (none)').body()
   })
 
   it('registers nothing for an undeclared capability when the runner has no it.skip', () => {
-    const { tests } = register(withoutUpdate, { capabilities: ['touch', 'patch', 'userIndex'], skip: false })
+    const { tests } = register(withoutUpdate, { capabilities: ['touch', 'patch', 'rotate', 'userIndex'], skip: false })
     expect(tests.map((test) => test.name).filter((name) => name.startsWith('update'))).toEqual([])
-    expect(tests).toHaveLength(13)
+    expect(tests).toHaveLength(15)
   })
 
   it('keeps userIndex: true as an alias of the userIndex capability', () => {
-    const { tests } = register(() => new MemoryStore(), { capabilities: ['touch', 'patch', 'update'], userIndex: true })
+    const { tests } = register(() => new MemoryStore(), { capabilities: ['touch', 'patch', 'update', 'rotate'], userIndex: true })
     expect(tests.filter((test) => test.skipped)).toEqual([])
   })
 

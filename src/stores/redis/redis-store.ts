@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { isObject } from '../../core/plain.js'
 import type { SessionChanges, SessionRecord, SessionStore, SessionSummary } from '../../core/types.js'
-import { driverFor, type Driver, type RedisClientLike } from './clients.js'
-import { Deadlines } from './deadlines.js'
+import { Deadlines, operationTimeoutMs } from '../deadline.js'
+import { driverFor, type CommandOptions, type Driver, type RedisClientLike } from './clients.js'
 import {
   allIdsCommand,
   destroyCall,
@@ -17,10 +18,13 @@ import {
   removeIdsCommand,
   revokeCall,
   revoked,
+  rotateCall,
+  rotatedFrom,
   sessionKey,
   setCall,
   setWritten,
   summaryOf,
+  takeCall,
   touchCall,
   userKey,
   userOfReply,
@@ -75,7 +79,7 @@ function shaOf(lua: string): string {
 export class RedisStore implements SessionStore {
   readonly prefix: string
   readonly #driver: Driver
-  readonly #deadlines: Deadlines
+  readonly #deadlines: Deadlines<CommandOptions>
   /** Users of recently read or written sessions; a session without a user has no entry. */
   readonly #users = new Map<string, string>()
 
@@ -87,11 +91,9 @@ export class RedisStore implements SessionStore {
       // A brace would become the hash tag of every key: all sessions in one Cluster slot.
       throw new TypeError(`RedisStore option prefix must be a string without { or }, got ${JSON.stringify(prefix)}`)
     }
-    if (typeof operationTimeout !== 'number' || !Number.isFinite(operationTimeout) || !(operationTimeout > 0)) {
-      throw new TypeError(`RedisStore option operationTimeout must be a number of seconds > 0, got ${JSON.stringify(operationTimeout)}`)
-    }
+    const timeoutMs = operationTimeoutMs('RedisStore', operationTimeout)
     this.prefix = prefix
-    this.#deadlines = new Deadlines(operationTimeout * 1000, this.#driver.abortable)
+    this.#deadlines = new Deadlines(timeoutMs, 'The Redis operation', this.#driver.abortable ? commandOptions : undefined)
   }
 
   /** The key of one session's hash. */
@@ -152,6 +154,45 @@ export class RedisStore implements SessionStore {
     if (add !== undefined) updates.push(this.#index(add, id, expiresAt, now, 'add'))
     if (rem !== undefined) updates.push(this.#index(rem, id, '0', now, 'rem'))
     await Promise.all(updates)
+  }
+
+  /**
+   * Moves a session to `newId`, only while `oldId` exists; false, writing nothing, when it is
+   * gone. One script that checks, deletes and writes both keys. In a Cluster the two keys are in
+   * different slots: the old session is first deleted if it exists (one script), then the new one
+   * is written; a logout between the two finds the old session already gone, as it would after
+   * the rotation.
+   */
+  async rotate(oldId: string, newId: string, record: SessionRecord): Promise<boolean> {
+    const now = Date.now()
+    const oldKey = this.sessionKey(oldId)
+    const expected = this.#users.get(oldId)
+    if (this.#driver.cluster) {
+      const from = rotatedFrom(await this.#eval(oldKey, takeCall(oldKey)))
+      this.#users.delete(oldId)
+      if (from === false) return false
+      await Promise.all([this.#write(newId, record, false), from ? this.#index(this.userKey(from), oldId, '0', now, 'rem') : undefined])
+      return true
+    }
+    const key = this.sessionKey(newId)
+    const call = rotateCall({
+      oldKey,
+      oldId,
+      key,
+      id: newId,
+      record,
+      now,
+      addIndex: record.userId !== undefined ? this.userKey(record.userId) : undefined,
+      expectedOldUser: expected,
+      removeIndex: expected !== undefined ? this.userKey(expected) : undefined,
+    })
+    const from = rotatedFrom(await this.#eval(oldKey, call))
+    this.#users.delete(oldId)
+    if (from === false) return false
+    this.#remember(newId, record.userId)
+    // The old session had another user than remembered: its index entry goes with one more command.
+    if (from && from !== expected) await this.#index(this.userKey(from), oldId, '0', now, 'rem')
+    return true
   }
 
   async patch(id: string, changes: SessionChanges, expiresAt: number): Promise<void> {
@@ -282,7 +323,7 @@ export class RedisStore implements SessionStore {
     const what = command[0]!
     return new Promise((resolve, reject) => {
       const call = deadlines.start(what, reject)
-      const options = call.bucket?.options
+      const options = call.group?.options
       const onValue = (value: unknown): void => {
         if (!deadlines.finish(call)) return
         if (map === undefined) return resolve(value)
@@ -316,4 +357,11 @@ export class RedisStore implements SessionStore {
       send(command)
     })
   }
+}
+
+/** What node-redis takes with each command of a group: the signal that drops it while still queued. */
+function commandOptions(signal: AbortSignal): CommandOptions {
+  // Many commands listen on this signal at once: not a leak.
+  setMaxListeners(0, signal)
+  return { abortSignal: signal, signal }
 }

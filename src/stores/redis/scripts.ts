@@ -55,6 +55,19 @@ local E = string.char(0) .. 'e'
 local U = string.char(0) .. 'u'
 `
 
+// Runs `command key ARGV[from..to]` in slices of 200 arguments (unpack has a stack limit). Every
+// slice starts at `from` plus a multiple of 200, so HSET's field/value pairs stay whole.
+const SLICES_LUA = `
+local function slices(command, key, from, to)
+  local i = from
+  while i <= to do
+    local j = math.min(i + 199, to)
+    redis.call(command, key, unpack(ARGV, i, j))
+    i = j + 1
+  end
+end
+`
+
 /** Updates one user's index. KEYS[1] index; ARGV id, score, now, mode ('add' | 'xx' | 'rem'). Built by {@link indexCall}. */
 export const INDEX_SCRIPT = `${INDEX_LUA}
 index(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
@@ -67,15 +80,10 @@ return 1`
  * (meta fields included). Returns 0 when `existing` found no session, else 1. Built by
  * {@link setCall}, read by {@link setWritten}.
  */
-export const SET_SCRIPT = `${INDEX_LUA}
+export const SET_SCRIPT = `${INDEX_LUA}${SLICES_LUA}
 if ARGV[6] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('DEL', KEYS[1])
-local i = 7
-while i <= #ARGV do
-  local j = math.min(i + 199, #ARGV)
-  redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
-  i = j + 1
-end
+slices('HSET', KEYS[1], 7, #ARGV)
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 local k = 2
 if ARGV[4] == '1' then
@@ -92,21 +100,12 @@ return 1`
  * it never recreates one. Returns nil when missing, else the session's user ('' for none). Built
  * by {@link patchCall}, read by {@link userOfReply}.
  */
-export const PATCH_SCRIPT = `${INDEX_LUA}
+export const PATCH_SCRIPT = `${INDEX_LUA}${SLICES_LUA}
 local meta = redis.call('HMGET', KEYS[1], E, U)
 if not meta[1] then return false end
 local last = 5 + 2 * tonumber(ARGV[5])
-local i = 6
-while i <= last do
-  local j = math.min(i + 199, last)
-  redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
-  i = j + 1
-end
-while i <= #ARGV do
-  local j = math.min(i + 199, #ARGV)
-  redis.call('HDEL', KEYS[1], unpack(ARGV, i, j))
-  i = j + 1
-end
+slices('HSET', KEYS[1], 6, last)
+slices('HDEL', KEYS[1], last + 1, #ARGV)
 local user = meta[2]
 -- An unchanged expiry (a change inside touchAfter) leaves the key's TTL and the index score as
 -- they are: one redis.call less.
@@ -149,8 +148,57 @@ if redis.call('HGET', KEYS[1], U) == ARGV[1] then
 end
 return 0`
 
+/**
+ * Moves a session to a new id, only while the old one exists (review 12: a regenerate() slower
+ * than a logout must not bring the session back). KEYS[1] old session, KEYS[2] new session, then
+ * the index to add the new id to when ARGV[5] is '1', then the index to drop the old id from when
+ * ARGV[6] is '1' (only if the old session's user is ARGV[7]); ARGV old id, new id, expiresAt, now,
+ * add, rem, expected old user, then the new hash's field/value pairs. Returns nil, writing
+ * nothing, when the old session is gone (or no session of ours); else the old session's user (''
+ * for none). Both sessions' keys in one script: not in a Cluster (another slot each), where
+ * TAKE_SCRIPT and a set do it. Built by {@link rotateCall}, read by {@link rotatedFrom}.
+ */
+export const ROTATE_SCRIPT = `${INDEX_LUA}
+local old = redis.call('HMGET', KEYS[1], E, U)
+if not old[1] then return false end
+redis.call('DEL', KEYS[1], KEYS[2])
+local i = 8
+while i <= #ARGV do
+  local j = math.min(i + 199, #ARGV)
+  redis.call('HSET', KEYS[2], unpack(ARGV, i, j))
+  i = j + 1
+end
+redis.call('PEXPIREAT', KEYS[2], ARGV[3])
+local k = 3
+if ARGV[5] == '1' then
+  index(KEYS[k], ARGV[2], ARGV[3], ARGV[4], 'add')
+  k = k + 1
+end
+if ARGV[6] == '1' and old[2] == ARGV[7] then index(KEYS[k], ARGV[1], 0, ARGV[4], 'rem') end
+return old[2] or ''`
+
+/**
+ * KEYS[1] session. Deletes it if it exists: the first half of a rotation in a Cluster, where the
+ * new session is then written with SET_SCRIPT. Returns nil when it was gone (or no session of
+ * ours), else its user ('' for none). Built by {@link takeCall}, read by {@link rotatedFrom}.
+ */
+export const TAKE_SCRIPT = `${INDEX_LUA}
+local old = redis.call('HMGET', KEYS[1], E, U)
+if not old[1] then return false end
+redis.call('DEL', KEYS[1])
+return old[2] or ''`
+
 /** Every script, e.g. to hash or SCRIPT LOAD them up front. */
-export const SCRIPTS: readonly string[] = [INDEX_SCRIPT, SET_SCRIPT, PATCH_SCRIPT, TOUCH_SCRIPT, DESTROY_SCRIPT, REVOKE_SCRIPT]
+export const SCRIPTS: readonly string[] = [
+  INDEX_SCRIPT,
+  SET_SCRIPT,
+  PATCH_SCRIPT,
+  TOUCH_SCRIPT,
+  DESTROY_SCRIPT,
+  REVOKE_SCRIPT,
+  ROTATE_SCRIPT,
+  TAKE_SCRIPT,
+]
 
 // ---------------------------------------------------------------------------------------------
 // Building a script's call. Times are ms since the epoch; a sender turns a ScriptCall into
@@ -257,6 +305,52 @@ export function destroyCall(input: SessionCallInput): ScriptCall {
  * {@link indexCall}.
  */
 export const userOfReply = (reply: unknown): string | undefined => replyText(reply) || undefined
+
+/** What {@link rotateCall} needs. */
+export interface RotateCallInput {
+  /** The old session's key ({@link sessionKey}). */
+  oldKey: string
+  oldId: string
+  /** The new session's key ({@link sessionKey}). */
+  key: string
+  id: string
+  record: SessionRecord
+  now: number
+  /** Index to add the new id to (the record's user's); leave out to update it separately. */
+  addIndex?: string | undefined
+  /** The user the caller believes the old session has, and that user's index to drop the old id from. */
+  expectedOldUser?: string | undefined
+  removeIndex?: string | undefined
+}
+
+/** Moves a session to a new id while the old one exists (ROTATE_SCRIPT). */
+export function rotateCall({ oldKey, oldId, key, id, record, now, addIndex, expectedOldUser, removeIndex }: RotateCallInput): ScriptCall {
+  const keys = [oldKey, key]
+  if (addIndex !== undefined) keys.push(addIndex)
+  if (removeIndex !== undefined) keys.push(removeIndex)
+  const args = [
+    oldId,
+    id,
+    String(record.expiresAt),
+    String(now),
+    addIndex !== undefined ? '1' : '',
+    removeIndex !== undefined ? '1' : '',
+    expectedOldUser ?? '',
+  ]
+  for (const field of recordFields(record)) args.push(field)
+  return { lua: ROTATE_SCRIPT, keys, args }
+}
+
+/** Deletes the session at `key` if it exists (TAKE_SCRIPT). */
+export function takeCall(key: string): ScriptCall {
+  return { lua: TAKE_SCRIPT, keys: [key], args: [] }
+}
+
+/**
+ * ROTATE_SCRIPT's or TAKE_SCRIPT's reply: false when the old session was gone; else the old
+ * session's user, '' when it had none.
+ */
+export const rotatedFrom = (reply: unknown): string | false => replyText(reply) ?? false
 
 /** Deletes the session at `key` if it belongs to `userId` (REVOKE_SCRIPT). */
 export function revokeCall(key: string, userId: string): ScriptCall {
