@@ -186,9 +186,18 @@ export function sessionsOver<Data extends object = SessionData>(options: Session
       }
       const target = store()
       if (!target.revokeUser) throw new SessionError('UNSUPPORTED', 'This store keeps no per-user index (revokeUser).')
+      const user = String(userId)
       const except = options.except === undefined ? undefined : config.hashIds ? await sha256(options.except) : options.except
+      // Checklist 48: one `revoked` event per session. The stores answer a count only, so with
+      // onEvent the user's sessions are listed first (one more store call, in time proportional
+      // to that user's sessions); a session made between the two calls is revoked unreported.
+      const events = engine.events
+      let listed: readonly SessionSummary[] = []
       try {
-        return await target.revokeUser(String(userId), except)
+        if (events && target.listUser) listed = await target.listUser(user)
+        const count = await target.revokeUser(user, except)
+        if (events) for (const { id } of listed) if (id !== except) events.emit('revoked', id, user, undefined)
+        return count
       } catch (cause) {
         throw storeError('revoke the user’s sessions', cause)
       }

@@ -99,7 +99,7 @@ describe('the helpers', () => {
 
 describe('SessionError', () => {
   test('has a closed union of codes and a cause', () => {
-    expectTypeOf<SessionError['code']>().toEqualTypeOf<'STORE_ERROR' | 'READ_ONLY' | 'DESTROYED' | 'HEADERS_SENT' | 'TOO_LARGE' | 'UNSUPPORTED'>()
+    expectTypeOf<SessionError['code']>().toEqualTypeOf<'STORE_ERROR' | 'READ_ONLY' | 'DESTROYED' | 'HEADERS_SENT' | 'TOO_LARGE' | 'UNSUPPORTED' | 'INVALID_DATA'>()
     expectTypeOf<SessionErrorCode>().toEqualTypeOf<SessionError['code']>()
     expectTypeOf<SessionError>().toMatchTypeOf<Error>()
     expectTypeOf<SessionError['cause']>().toBeUnknown()

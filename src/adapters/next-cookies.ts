@@ -8,7 +8,8 @@ import type { CookieStoreLike } from '../core/frameworks.js'
 
 export function cookieStoreContext(store: CookieStoreLike): RequestContext {
   return {
-    cookie: (name) => store.get(name)?.value,
+    // Next.js parsed the header once already (its RequestCookies); each lookup is a Map read.
+    cookies: () => ({ get: (name: string) => store.get(name)?.value }),
     secure: undefined,
     // Next.js hands server components a proxy whose set and delete are one and the same
     // throwing function; route handlers and server actions get two distinct ones.

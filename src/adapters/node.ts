@@ -3,10 +3,10 @@
 // before the headers leave (autoCommit) is autocommit.ts.
 import type { RequestContext } from '../core/context.js'
 import type { OutgoingCookie } from '../core/cookie.js'
-import { readCookie } from '../core/cookie.js'
+import { HeaderCookies } from '../core/cookie.js'
 import { SessionError } from '../core/errors.js'
 import type { NodeRequest, NodeResponse } from '../core/frameworks.js'
-import { forwardedHttps, mergeSetCookie } from './headers.js'
+import { forwardedHttps, mergeSetCookie, privateCacheControl } from './headers.js'
 
 export function nodeContext(req: NodeRequest, res: NodeResponse, trustProxy: boolean): NodeContext {
   let secure = (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted === true
@@ -31,9 +31,9 @@ export class NodeContext implements RequestContext {
     return this.key.headers.host as string | undefined
   }
 
-  cookie(name: string): string | undefined {
+  cookies(): HeaderCookies {
     const header = this.key.headers.cookie
-    return readCookie(Array.isArray(header) ? header.join('; ') : header, name)
+    return new HeaderCookies(Array.isArray(header) ? header.join('; ') : header)
   }
 
   apply(cookies: readonly OutgoingCookie[], lines: readonly string[]): void {
@@ -41,8 +41,9 @@ export class NodeContext implements RequestContext {
     if (res.headersSent) {
       throw new SessionError('HEADERS_SENT', 'The session cookie cannot be set: the response headers were already sent. Commit the session before writing the response.')
     }
-    res.setHeader('Set-Cookie', mergeSetCookie(res.getHeader('set-cookie'), cookies, lines))
-    const hasCacheControl = res.hasHeader ? res.hasHeader('cache-control') : res.getHeader('cache-control') !== undefined
-    if (!hasCacheControl) res.setHeader('Cache-Control', 'no-store')
+    res.setHeader('Set-Cookie', mergeSetCookie(res.getHeader('set-cookie'), lines))
+    const given = res.getHeader('cache-control')
+    const cacheControl = privateCacheControl(given === undefined ? undefined : String(given))
+    if (cacheControl !== given) res.setHeader('Cache-Control', cacheControl)
   }
 }

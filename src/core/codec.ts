@@ -38,7 +38,9 @@ export function encodeValue(config: Config, value: string): MaybePromise<string>
   if (!config.encode) return value
   return after(config.encode(value), (encoded) => {
     if (typeof encoded !== 'string' || encoded === '' || !isCookieValue(encoded)) {
-      throw new TypeError(`Tessera option encode returned ${JSON.stringify(encoded)}; it must return a non-empty cookie value`)
+      // The value is not quoted: it would carry the signed id into logs.
+      const got = typeof encoded === 'string' ? (encoded === '' ? 'an empty string' : `a string of ${encoded.length} characters that is not a cookie value`) : typeof encoded
+      throw new TypeError(`Tessera option encode returned ${got}; it must return a non-empty cookie value (cookie-octets only)`)
     }
     return encoded
   })

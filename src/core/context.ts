@@ -1,12 +1,16 @@
 // The port between the core and the frameworks: everything the core needs from a request and its
 // response, whatever the framework. An adapter (src/adapters) builds one per request; the core
-// reads one cookie header through it and hands it the cookies to set.
-import type { OutgoingCookie } from './cookie.js'
+// reads the request's cookies through it and hands it the cookies to set.
+import type { OutgoingCookie, RequestCookies } from './cookie.js'
 
 /** The request-side view the core needs, whatever the framework. */
 export interface RequestContext {
-  /** The value of one request cookie. */
-  cookie(name: string): string | undefined
+  /**
+   * The request's cookies. Called once per load; the core may then look up many names (the
+   * cookie store: `sid`, `sid.0` … `sid.31`), so it must not parse the header again per lookup:
+   * adapters with a header hand it to `HeaderCookies` (one bounded, linear parse per request).
+   */
+  cookies(): RequestCookies
   /** true over HTTPS, false over known plain HTTP, undefined when the adapter cannot tell. */
   readonly secure: boolean | undefined
   /**

@@ -59,43 +59,128 @@ function decode(value: string): string {
   }
 }
 
+// Reading is linear in the header's length whatever it holds (review 1): every `indexOf` starts
+// where the previous one stopped, and the `=` found for one pair is kept for the next ones while it
+// lies ahead. (Searching for `=` from each pair's start made a header of many `;` and no `=` cost
+// n²/2 steps: 9 s for 256 k semicolons in a Web Request, which has no header limit.)
+
+/** A request's Cookie header is read up to this many characters (the pair that straddles it is dropped). */
+export const MAX_COOKIE_HEADER_LENGTH = 256 * 1024
+/** ...and up to this many `;`-separated pairs. */
+export const MAX_COOKIE_PAIRS = 1000
+
+/** SP or HTAB: the optional whitespace around a cookie pair. */
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09
+}
+
 /**
- * The value of the first cookie called `name` in a `Cookie` header, or undefined.
- * The first wins when a name repeats: browsers send the most specific path first.
+ * Calls `visit(keyStart, keyEnd, eq, end)` for each `name=value` pair of `header`, in order, up to
+ * `maxPairs` pairs. Pairs without `=` or without a name are skipped (and counted).
  */
-export function readCookie(header: string | null | undefined, name: string): string | undefined {
-  if (!header) return undefined
+function eachPair(header: string, maxPairs: number, visit: (keyStart: number, keyEnd: number, eq: number, end: number) => void): void {
   const length = header.length
   let start = 0
-  while (start < length) {
+  let eq = -1 // the first '=' at or after `start`, once looked up (-1: not yet; length: none left)
+  for (let pairs = 0; start < length && pairs < maxPairs; pairs++) {
     let end = header.indexOf(';', start)
     if (end === -1) end = length
-    const eq = header.indexOf('=', start)
-    if (eq !== -1 && eq < end) {
+    if (eq < start) {
+      eq = header.indexOf('=', start)
+      if (eq === -1) eq = length
+    }
+    if (eq < end) {
       let keyStart = start
-      while (keyStart < eq && header.charCodeAt(keyStart) === 0x20) keyStart++
+      while (keyStart < eq && isBlank(header.charCodeAt(keyStart))) keyStart++
       let keyEnd = eq
-      while (keyEnd > keyStart && header.charCodeAt(keyEnd - 1) === 0x20) keyEnd--
-      if (keyEnd - keyStart === name.length && header.startsWith(name, keyStart)) {
-        return decode(header.slice(eq + 1, end).trim())
-      }
+      while (keyEnd > keyStart && isBlank(header.charCodeAt(keyEnd - 1))) keyEnd--
+      if (keyEnd > keyStart) visit(keyStart, keyEnd, eq, end)
+    }
+    start = end + 1
+  }
+}
+
+/** The value of the pair whose `=` is at `eq` and which ends at `end`, unquoted and decoded. */
+function valueAt(header: string, eq: number, end: number): string {
+  return decode(header.slice(eq + 1, end).trim())
+}
+
+/**
+ * The value of the first cookie called `name` in a `Cookie` header, or undefined. Linear in the
+ * header's length. The first wins when a name repeats: browsers send the most specific path first.
+ */
+export function readCookie(header: string | null | undefined, name: string, maxPairs = Infinity): string | undefined {
+  if (!header) return undefined
+  // eachPair's walk, inlined: this is every request's lookup, and a callback would cost a closure.
+  const length = header.length
+  let start = 0
+  let eq = -1
+  for (let pairs = 0; start < length && pairs < maxPairs; pairs++) {
+    let end = header.indexOf(';', start)
+    if (end === -1) end = length
+    if (eq < start) {
+      eq = header.indexOf('=', start)
+      if (eq === -1) eq = length
+    }
+    if (eq < end) {
+      let keyStart = start
+      while (keyStart < eq && isBlank(header.charCodeAt(keyStart))) keyStart++
+      let keyEnd = eq
+      while (keyEnd > keyStart && isBlank(header.charCodeAt(keyEnd - 1))) keyEnd--
+      if (keyEnd - keyStart === name.length && keyEnd > keyStart && header.startsWith(name, keyStart)) return valueAt(header, eq, end)
     }
     start = end + 1
   }
   return undefined
 }
 
-/** Every cookie of a `Cookie` header, first occurrence of each name kept; a prototype-free record. */
-export function parseCookies(header: string | null | undefined): Record<string, string> {
+/** Every cookie of a `Cookie` header, first occurrence of each name kept; a prototype-free record. Linear. */
+export function parseCookies(header: string | null | undefined, maxPairs = Infinity): Record<string, string> {
   const cookies: Record<string, string> = Object.create(null)
   if (!header) return cookies
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=')
-    if (eq === -1) continue
-    const name = pair.slice(0, eq).trim()
-    if (name && !(name in cookies)) cookies[name] = decode(pair.slice(eq + 1).trim())
-  }
+  eachPair(header, maxPairs, (keyStart, keyEnd, eq, end) => {
+    const name = header.slice(keyStart, keyEnd)
+    if (!(name in cookies)) cookies[name] = valueAt(header, eq, end)
+  })
   return cookies
+}
+
+/** The cookies of one request, as the core reads them: any number of lookups, one parse. */
+export interface RequestCookies {
+  get(name: string): string | undefined
+}
+
+/**
+ * A request's cookies from its `Cookie` header, bounded to {@link MAX_COOKIE_HEADER_LENGTH}
+ * characters and {@link MAX_COOKIE_PAIRS} pairs. The first lookup scans the header (no index is
+ * built for the usual single lookup of `sid`); a second one indexes it once, so the cookie store's
+ * `sid`, `sid.0` … `sid.31` cost one scan and one parse, not 33.
+ */
+export class HeaderCookies implements RequestCookies {
+  readonly #header: string
+  #index: Record<string, string> | undefined
+  #scanned = false
+
+  constructor(header: string | null | undefined) {
+    this.#header = bounded(header ?? '')
+  }
+
+  get(name: string): string | undefined {
+    if (this.#index !== undefined) return this.#index[name]
+    if (!this.#scanned) {
+      this.#scanned = true
+      return readCookie(this.#header, name, MAX_COOKIE_PAIRS)
+    }
+    this.#index = parseCookies(this.#header, MAX_COOKIE_PAIRS)
+    return this.#index[name]
+  }
+}
+
+/** The header cut to {@link MAX_COOKIE_HEADER_LENGTH}, at a `;` so no pair is read half. */
+function bounded(header: string): string {
+  if (header.length <= MAX_COOKIE_HEADER_LENGTH) return header
+  const cut = header.lastIndexOf(';', MAX_COOKIE_HEADER_LENGTH)
+  return cut === -1 ? '' : header.slice(0, cut)
 }
 
 const EPOCH = 'Thu, 01 Jan 1970 00:00:00 GMT'

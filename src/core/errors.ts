@@ -7,6 +7,9 @@
  * - `HEADERS_SENT`: a commit after the response's headers left.
  * - `TOO_LARGE`: the session does not fit in the configured size.
  * - `UNSUPPORTED`: the store cannot do what was asked (for example `listUser` without a user index).
+ * - `INVALID_DATA`: the data (or a user id) holds a string no store can keep: U+0000 or a lone
+ *   surrogate. Refused before any store is called, the same on every store; the message names
+ *   the key path (`data.profile.name`), never the value.
  */
 export type SessionErrorCode =
   | 'STORE_ERROR'
@@ -15,6 +18,7 @@ export type SessionErrorCode =
   | 'HEADERS_SENT'
   | 'TOO_LARGE'
   | 'UNSUPPORTED'
+  | 'INVALID_DATA'
 
 /**
  * The one error Tessera throws at run time (caller mistakes are `TypeError`s at construction).

@@ -15,7 +15,10 @@ export type SessionEventType =
 /** One session event, as `onEvent` receives it. Never holds the session id itself. */
 export interface SessionEvent {
   type: SessionEventType
-  /** SHA-256 of the id with a per-process random salt: correlates events, reveals no token. */
+  /**
+   * SHA-256 of the session's store key (its id, or with `hashIds` the id's SHA-256) with a
+   * per-process random salt: correlates events, `revokeUser()`'s included, and reveals no token.
+   */
   idHash: string
   /** When it happened. */
   at: Date
@@ -40,16 +43,19 @@ export class EventSink {
     this.#salt = base64urlEncode(crypto.getRandomValues(new Uint8Array(16)))
   }
 
-  /** Emits in the background: the request never waits for the app's logger. */
-  emit(type: SessionEventType, id: string, userId: string | undefined, request: object): void {
+  /**
+   * Emits in the background: the request never waits for the app's logger. `key`: the store key
+   * (the raw cookie for `invalid-signature`), the one thing every emitter, `revokeUser()` too, knows.
+   */
+  emit(type: SessionEventType, key: string, userId: string | undefined, request: object | undefined): void {
     const at = new Date()
-    sha256(`${this.#salt}:${id}`)
+    sha256(`${this.#salt}:${key}`)
       .then((idHash) => {
         const event: SessionEvent = { type, idHash, at }
         if (userId !== undefined) event.userId = userId
         // Not enumerable: an event logged whole (console.log, JSON) must not carry the request's
         // Cookie header, which holds the very id the hash stands for.
-        Object.defineProperty(event, 'request', { value: request, enumerable: false })
+        if (request !== undefined) Object.defineProperty(event, 'request', { value: request, enumerable: false })
         this.#onEvent(event)
       })
       .catch((error: unknown) => console.error('tessera: onEvent handler threw', error))

@@ -7,7 +7,7 @@
 // await. The steps are module functions with parameters, not closures, for the same reason.
 import { newId, decodeValue, encodeValue, idOf, storeKey } from './codec.js'
 import type { RequestContext } from './context.js'
-import { MAX_CHUNKS } from './cookie.js'
+import { MAX_CHUNKS, type RequestCookies } from './cookie.js'
 import { storeError } from './errors.js'
 import { after, isThenable, type MaybePromise } from './maybe.js'
 import { Session } from './session.js'
@@ -26,9 +26,10 @@ interface Found {
 /** The request's session: loaded from its cookie, or new. */
 export function load(engine: Engine, ctx: RequestContext): MaybePromise<Session> {
   const { config } = engine
-  let raw = ctx.cookie(config.name)
+  const cookies = ctx.cookies() // one parse of the header for every lookup below
+  let raw = cookies.get(config.name)
   let names = raw === undefined ? NONE : engine.cookieNames
-  if (raw === undefined && config.stateless) ({ value: raw, names } = readChunks(ctx, config.name))
+  if (raw === undefined && config.stateless) ({ value: raw, names } = readChunks(cookies, config.name))
   if (raw === undefined || raw === '') return fresh(engine, ctx, names)
   if (config.stateless) {
     const cookie = raw
@@ -85,7 +86,7 @@ function read(engine: Engine, ctx: RequestContext, names: readonly string[], raw
 
 function found(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, value: string, id: string, key: string, stored: unknown): MaybePromise<Session> {
   if (!isRecord(stored)) {
-    engine.events?.emit('unknown-id', id, undefined, ctx.key)
+    engine.events?.emit('unknown-id', key, undefined, ctx.key)
     return fresh(engine, ctx, names)
   }
   // An express-session cookie (s:<id>.<mac>) is re-issued in Tessera's format at once.
@@ -99,7 +100,7 @@ function judge(engine: Engine, ctx: RequestContext, names: readonly string[], ra
   const now = Date.now()
   const absoluteEnd = config.absoluteTtl === undefined ? Infinity : record.createdAt + config.absoluteTtl
   if (!(record.expiresAt > now) || !(absoluteEnd > now)) {
-    events?.emit('expired', id, record.userId, ctx.key)
+    events?.emit('expired', key, record.userId, ctx.key)
     // The store would drop it at its own expiry; an absolute timeout can come earlier.
     if (config.stateless || absoluteEnd > now) return fresh(engine, ctx, names)
     return after(callStore('destroy an expired session', () => (config.store as SessionStore).destroy(key)), () => fresh(engine, ctx, names))
@@ -111,7 +112,7 @@ function judge(engine: Engine, ctx: RequestContext, names: readonly string[], ra
       callStore('check revocation', () => isRevoked.call(config.store, userId, record.createdAt)),
       (revoked) => {
         if (!revoked) return loaded(engine, ctx, names, raw, session)
-        events?.emit('revoked', id, userId, ctx.key)
+        events?.emit('revoked', key, userId, ctx.key)
         return fresh(engine, ctx, names)
       },
     )
@@ -144,11 +145,11 @@ function freshWith(engine: Engine, ctx: RequestContext, names: readonly string[]
 }
 
 /** The cookie store's value when it came in `name.0`, `name.1`, ... chunks (joined), with the chunks' names. */
-function readChunks(ctx: RequestContext, name: string): { value: string | undefined; names: readonly string[] } {
+function readChunks(cookies: RequestCookies, name: string): { value: string | undefined; names: readonly string[] } {
   const names: string[] = []
   let value = ''
   for (let i = 0; i < MAX_CHUNKS; i++) {
-    const chunk = ctx.cookie(`${name}.${i}`)
+    const chunk = cookies.get(`${name}.${i}`)
     if (chunk === undefined) break
     names.push(`${name}.${i}`)
     value += chunk

@@ -204,12 +204,14 @@ export function resolveConfig(options: SessionsOptions, defaultStore: () => Sess
   if (maxAgeOffset >= ttl) fail('cookie.maxAgeOffset', `(${maxAgeOffset}) must be shorter than ttl (${ttl})`)
   if (sameSite === 'none' && secure === false) fail('cookie.sameSite', "'none' requires cookie.secure (browsers drop SameSite=None without Secure)")
   if (partitioned && secure === false) fail('cookie.partitioned', 'requires cookie.secure')
-  if (name.startsWith('__Host-')) {
+  // RFC 6265bis matches the prefixes case-insensitively: `__host-sid` gets the same rules.
+  const prefix = name.slice(0, 9).toLowerCase()
+  if (prefix.startsWith('__host-')) {
     if (secure !== true) fail('cookie.secure', 'must be true for a __Host- cookie name')
     if (domain !== undefined) fail('cookie.domain', 'must not be set for a __Host- cookie name')
     if (path !== '/') fail('cookie.path', "must be '/' for a __Host- cookie name")
   }
-  if (name.startsWith('__Secure-') && secure !== true) fail('cookie.secure', 'must be true for a __Secure- cookie name')
+  if (prefix === '__secure-' && secure !== true) fail('cookie.secure', 'must be true for a __Secure- cookie name')
 
   return {
     store,

@@ -5,6 +5,8 @@
 import type { RequestContext } from './context.js'
 import { MAX_CHUNKS, MAX_COOKIE_BYTES, serializeCookie, type OutgoingCookie } from './cookie.js'
 import { SessionError } from './errors.js'
+import { setOwn } from './plain.js'
+import { assertStorableData } from './storable.js'
 import { NONE, type Engine, type State } from './state.js'
 import type { SessionChanges, SessionRecord, SessionStore, StatelessStore } from './types.js'
 
@@ -61,7 +63,7 @@ function decide(engine: Engine, ctx: RequestContext, state: State): Plan | undef
   const changed = tracker.hasChanges || state.userChanged
   const fresh = !state.stored
   if (fresh && !state.regenerated && isEmpty(tracker.target) && state.userId === undefined) return undefined
-  const due = state.touchRequested || state.reseal || expiryFrom(engine, state, now) - state.expiresAt >= config.touchAfter
+  const due = state.touchRequested || state.reseal || touchDue(engine, state, now)
   if (!fresh && !changed && !due) return undefined
   if (config.stateless && !fresh && !changed && !config.rolling && !state.reseal) return undefined
   return savePlan(engine, ctx, state, now, fresh, changed, due)
@@ -90,6 +92,13 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
   const tracker = state.tracker
   const expiresAt = fresh || due ? expiryFrom(engine, state, now) : state.expiresAt
   const changedKeys = tracker.takeChanges()
+  try {
+    // Only what this request changed: the rest was checked when it was written (review 15).
+    assertStorableData(tracker.target, changedKeys)
+  } catch (error) {
+    for (const key of changedKeys) tracker.markChanged(key)
+    throw error
+  }
   const restore = snapshot(state, changedKeys)
   const oldKeys = state.oldKeys
   const userChanged = state.userChanged
@@ -112,7 +121,11 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
         throw new SessionError('TOO_LARGE', `The session is ${value.length} bytes sealed; the cookie store allows ${sealer.maxSize} (maxSize).`)
       }
       state.cookieValue = value
-      return chunks(engine, ctx, value, expiresAt, now, received)
+      const out = chunks(engine, ctx, value, expiresAt, now, received)
+      // What the browser holds after this response: a later commit of the same request clears
+      // the chunks this one set but that one no longer uses (one live value per response, review 17).
+      state.cookiesReceived = out.filter((c) => c.value !== '').map((c) => c.name)
+      return out
     }
     return { writes: NO_WRITES, cookies: sealed, optional, restore }
   }
@@ -131,7 +144,7 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
       gone = () => lost(engine, ctx, state, now)
     }
     const events = engine.events
-    if (events) done = () => events.emit('created', state.id, state.userId, ctx.key)
+    if (events) done = () => events.emit('created', state.key, state.userId, ctx.key)
   } else if (changed && store.patch !== undefined && !userChanged) {
     writes = [{ op: 'patch', key: state.key, changes: changesOf(tracker.target, changedKeys), expiresAt, what: 'save the session' }]
   } else if (changed || store.touch === undefined) {
@@ -159,6 +172,17 @@ function lost(engine: Engine, ctx: RequestContext, state: State, now: number): O
   state.tracker.replace({})
   state.tracker.clearChanges()
   return clear(engine, ctx, [...new Set([engine.config.name, ...state.cookiesReceived])], now)
+}
+
+/**
+ * A refresh is due once `touchAfter` has passed since the last one (the expiry was set `ttl`
+ * before it ends), as long as it still moves the expiry: capped at the absolute end, the gain may
+ * be smaller than `touchAfter`, and the session must still live to that end (review 9).
+ */
+function touchDue(engine: Engine, state: State, now: number): boolean {
+  const { ttl, touchAfter, absoluteTtl } = engine.config
+  if (now + ttl - state.expiresAt < touchAfter) return false
+  return absoluteTtl === undefined || expiryFrom(engine, state, now) > state.expiresAt
 }
 
 /** The idle expiry a write at `now` gives, capped by the absolute timeout. */
@@ -192,7 +216,7 @@ function changesOf(data: Record<string, unknown>, keys: Iterable<string>): Sessi
   const set: Record<string, unknown> = {}
   const unset: string[] = []
   for (const key of keys) {
-    if (Object.prototype.hasOwnProperty.call(data, key)) set[key] = data[key]
+    if (Object.prototype.hasOwnProperty.call(data, key)) setOwn(set, key, data[key]) // a `__proto__` key stays data
     else unset.push(key)
   }
   return { set, unset }

@@ -6,6 +6,7 @@ import { execute } from './execute.js'
 import type { MaybePromise } from './maybe.js'
 import { plan } from './plan.js'
 import { guardState, NONE, type Engine, type State } from './state.js'
+import { assertStorableUserId } from './storable.js'
 import { Tracker } from './track.js'
 import type { SessionStore } from './types.js'
 
@@ -67,9 +68,9 @@ export class Session<Data extends object = Record<string, unknown>> {
   async commit(): Promise<string[]> {
     const state = this.#state
     state.commitFailed = false
-    const work = plan(this.#engine, this.#ctx, state)
-    if (!work) return []
     try {
+      const work = plan(this.#engine, this.#ctx, state) // throws INVALID_DATA before any store call
+      if (!work) return []
       return await execute(this.#engine.config.store as SessionStore, this.#ctx, work, false)
     } catch (error) {
       state.commitFailed = true
@@ -92,16 +93,21 @@ export class Session<Data extends object = Record<string, unknown>> {
     return this.#state.tracker.target
   }
 
-  /** New id, same data; the old id stops working at the next commit. Call it at every login. */
+  /**
+   * New id, same data; the old id stops working at the next commit. Call it at every login. The
+   * session counts as created now: `revokedBefore` and `absoluteTtl` measure from here
+   * (decisions/regenerate-resets-created-at.md).
+   */
   async regenerate(): Promise<void> {
     const state = this.#state
     guardState(state)
     const fresh = await newId(this.#engine)
     if (state.stored && !this.#engine.config.stateless) state.oldKeys = [...state.oldKeys, state.key]
     Object.assign(state, fresh)
+    state.createdAt = Date.now()
     state.stored = false
     state.regenerated = true
-    this.#engine.events?.emit('regenerated', fresh.id, state.userId, this.#ctx.key)
+    this.#engine.events?.emit('regenerated', fresh.key, state.userId, this.#ctx.key)
   }
 
   /** Removes the session from the store and expires its cookie, now. Afterwards data is empty and writes throw. */
@@ -111,7 +117,7 @@ export class Session<Data extends object = Record<string, unknown>> {
     state.destroyed = true
     state.tracker.replace({})
     state.tracker.clearChanges()
-    this.#engine.events?.emit('destroyed', state.id, state.userId, this.#ctx.key)
+    this.#engine.events?.emit('destroyed', state.key, state.userId, this.#ctx.key)
     await this.commit()
   }
 
@@ -147,11 +153,15 @@ export class Session<Data extends object = Record<string, unknown>> {
     this.#state.touchRequested = true
   }
 
-  /** Binds the session to a user, for `sessions.listUser()` and `sessions.revokeUser()`. */
+  /**
+   * Binds the session to a user, for `sessions.listUser()` and `sessions.revokeUser()`. Throws
+   * SessionError `INVALID_DATA` for an id holding U+0000 or a lone surrogate.
+   */
   bindUser(userId: string | number): void {
     const state = this.#state
     guardState(state)
     const id = String(userId)
+    assertStorableUserId(id) // SessionError INVALID_DATA: no store can keep U+0000 or a lone surrogate
     if (id !== state.userId) {
       state.userId = id
       state.userChanged = true

@@ -37,7 +37,7 @@ export interface State {
   touchRequested: boolean
   /** The cookie opened in an older format or under an older secret: write it again at commit. */
   reseal: boolean
-  /** Names of session cookies the request carried (the name, or its chunks). */
+  /** Names of session cookies the browser holds: those the request carried, then those an earlier commit of this request set. */
   cookiesReceived: readonly string[]
   /** The app's own commit() failed (it saw the error): autoCommit does not retry behind its back. */
   commitFailed: boolean

@@ -84,3 +84,51 @@ describe('CookieStore in proxy.ts (NextRequest / NextResponse from next/server)'
     expect((await proxy(request('/account', missingChunk))).status).toBe(307)
   })
 })
+
+/** The names of the Set-Cookie lines, in order. */
+function lineNames(lines: readonly string[]): string[] {
+  return lines.map((line) => line.slice(0, line.indexOf('=')).trim())
+}
+
+describe('review 17: one Set-Cookie per cookie name in a response, whatever ran before', () => {
+  it('review 17: proxy.ts refreshes, then logs in on the same NextResponse: one sid line, the new session', async () => {
+    const { sessions } = cookieSessions<AppData>({ touchAfter: 0 })
+    const jar = await logIn(sessions, 'short')
+    const req = request('/login', jar)
+    const response = NextResponse.next()
+    const refreshed = await refreshSession(sessions, req, response) // a touch is due: the old id, re-sealed
+    expect(response.headers.getSetCookie()).toHaveLength(1)
+    // Written as a header, not through response.cookies: Next would then also copy it into every
+    // route handler's response (x-middleware-set-cookie → the handler's mutable cookies), a second sid.
+    expect(response.headers.get('x-middleware-set-cookie')).toBeNull()
+    const oldId = refreshed.id
+    const session = await sessions.get(req, response) // the same request: the same session
+    await session.regenerate()
+    session.bindUser('alice')
+    await session.commit()
+    const lines = response.headers.getSetCookie()
+    expect(lineNames(lines)).toEqual(['sid'])
+    const opened = await sessions.get(request('/', setPairs(lines)))
+    expect(opened.id).not.toBe(oldId)
+    expect(opened.userId).toBe('alice')
+  })
+
+  it('review 17: a session that shrinks after a chunked commit in the same response leaves no live chunk behind', async () => {
+    const { sessions } = cookieSessions<AppData>()
+    const response = NextResponse.next()
+    const session = await sessions.get(request('/', new Map()), response)
+    session.data.notes = filler(3500) // sid.0, sid.1
+    await session.commit()
+    expect(lineNames(response.headers.getSetCookie())).toEqual(['sid.0', 'sid.1'])
+    session.data.notes = 'short' // one cookie now
+    await session.commit()
+    const lines = response.headers.getSetCookie()
+    const names = lineNames(lines)
+    expect(new Set(names).size).toBe(names.length) // one line per name
+    const live = setPairs(lines) // lines without Max-Age=0
+    expect([...live.keys()]).toEqual(['sid'])
+    expect(names.sort()).toEqual(['sid', 'sid.0', 'sid.1']) // the chunks are expired, not left live
+    const opened = await sessions.read(request('/', live))
+    expect(opened).toEqual({ notes: 'short' })
+  })
+})
