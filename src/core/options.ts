@@ -22,6 +22,12 @@ export interface SessionCookieOptions {
   partitioned?: boolean
   /** `false` makes a browser-session cookie (no `Max-Age`); the server still enforces `ttl`. @default true */
   persistent?: boolean
+  /**
+   * Seconds taken off the cookie's `Max-Age`, so the browser drops the cookie before the server
+   * stops accepting it (iron-session: 60, with a 60 s clock skew on the server's side).
+   * @default 0
+   */
+  maxAgeOffset?: number
 }
 
 /** Options of `createSessions`. Every duration is a number of seconds. */
@@ -90,6 +96,8 @@ export interface Config {
     domain: string | undefined
     partitioned: boolean
     persistent: boolean
+    /** Seconds. */
+    maxAgeOffset: number
   }
   production: boolean
   onEvent: ((event: SessionEvent) => void) | undefined
@@ -192,6 +200,8 @@ export function resolveConfig(options: SessionsOptions, defaultStore: () => Sess
     fail('cookie.domain', `must be a host name, got ${JSON.stringify(domain)}`)
   }
   const partitioned = bool('cookie.partitioned', cookie.partitioned, false)
+  const maxAgeOffset = seconds('cookie.maxAgeOffset', cookie.maxAgeOffset, 0, 0)
+  if (maxAgeOffset >= ttl) fail('cookie.maxAgeOffset', `(${maxAgeOffset}) must be shorter than ttl (${ttl})`)
   if (sameSite === 'none' && secure === false) fail('cookie.sameSite', "'none' requires cookie.secure (browsers drop SameSite=None without Secure)")
   if (partitioned && secure === false) fail('cookie.partitioned', 'requires cookie.secure')
   // RFC 6265bis matches the prefixes case-insensitively: `__host-sid` gets the same rules.
@@ -223,6 +233,7 @@ export function resolveConfig(options: SessionsOptions, defaultStore: () => Sess
       domain,
       partitioned,
       persistent: bool('cookie.persistent', cookie.persistent, true),
+      maxAgeOffset,
     },
     production,
     onEvent: options.onEvent,

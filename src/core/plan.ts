@@ -242,7 +242,7 @@ function cookie(engine: Engine, ctx: RequestContext, value: string, expiresAt: n
     value,
     attributes: {
       // Whole seconds (RFC 6265 ignores a fractional Max-Age), whichever adapter writes it.
-      maxAge: expiresAt === undefined ? 0 : options.persistent ? Math.floor((expiresAt - now) / 1000) : undefined,
+      maxAge: expiresAt === undefined ? 0 : options.persistent ? Math.floor((expiresAt - now) / 1000) - options.maxAgeOffset : undefined,
       path: options.path,
       domain: options.domain,
       httpOnly: options.httpOnly,
@@ -278,16 +278,20 @@ function clear(engine: Engine, ctx: RequestContext, names: readonly string[], no
 
 /** The sealed value as one cookie, or as `name.0..n` chunks when it would pass 4096 bytes. */
 function chunks(engine: Engine, ctx: RequestContext, value: string, expiresAt: number, now: number, received: readonly string[]): OutgoingCookie[] {
-  const { name } = engine.config
+  const { name, store } = engine.config
+  const most = (store as StatelessStore).maxChunks ?? MAX_CHUNKS
   const base = cookie(engine, ctx, '', expiresAt, now)
   const overhead = serializeCookie({ ...base, name: `${name}.00` }).length
   const room = MAX_COOKIE_BYTES - overhead
   if (value.length + overhead <= MAX_COOKIE_BYTES) {
     return [{ ...base, value }, ...clear(engine, ctx, received.filter((n) => n !== name), now)]
   }
+  if (most <= 1) {
+    throw new SessionError('TOO_LARGE', `The session cookie would be about ${value.length + overhead} bytes; browsers keep at most ${MAX_COOKIE_BYTES}, and this cookie store does not split it (chunk: false).`)
+  }
   const out: OutgoingCookie[] = []
   for (let i = 0; i * room < value.length; i++) out.push({ ...base, name: `${name}.${i}`, value: value.slice(i * room, (i + 1) * room) })
-  if (out.length > MAX_CHUNKS) throw new SessionError('TOO_LARGE', `The sealed session needs ${out.length} cookies; at most ${MAX_CHUNKS} are read back.`)
+  if (out.length > most) throw new SessionError('TOO_LARGE', `The sealed session needs ${out.length} cookies; the cookie store writes at most ${most}.`)
   const used = new Set(out.map((c) => c.name))
   return [...out, ...clear(engine, ctx, received.filter((n) => !used.has(n)), now)]
 }

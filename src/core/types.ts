@@ -93,6 +93,8 @@ export interface StatelessStore {
   unseal(value: string): Promise<{ id: string; record: SessionRecord; reseal?: boolean } | undefined>
   /** Upper bound in bytes for the sealed value over all chunks. */
   readonly maxSize?: number
+  /** Most cookies one sealed value is split over (`name.0`, `name.1`, …); 1: never split. @default 32 */
+  readonly maxChunks?: number
   /** Called by `revokeUser` when the store supports revocation of stateless sessions. */
   isRevoked?(userId: string, createdAt: number): Promise<boolean>
 }

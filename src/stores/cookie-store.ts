@@ -1,33 +1,57 @@
 // The sealed-cookie store: the whole session lives in the browser, encrypted and authenticated
-// (AES-256-GCM, `t1.<kid>.<iv>.<ct>`). No server storage, so nothing to look up per request; the
-// price is size (every request carries it) and revocation (a copied cookie stays valid until it
-// expires unless `revokedBefore` says otherwise).
+// (AES-256-GCM, `t1.<kid>.<iv>.<ct>`; or, with `format: 'iron'`, iron-session's `Fe26.2`). No
+// server storage, so nothing to look up per request; the price is size (every request carries it)
+// and revocation (a copied cookie stays valid until it expires unless `revokedBefore` says otherwise).
 import { generateId, isValidId } from '../core/id.js'
-import { ironUnseal } from '../core/iron.js'
+import { ironSeal, ironUnseal } from '../core/iron.js'
 import { Sealer } from '../core/seal.js'
 import type { SessionRecord, StatelessStore } from '../core/types.js'
 
 /** Options of {@link CookieStore}. The secrets come from `createSessions({ secrets })`. */
 export interface CookieStoreOptions {
   /**
-   * Largest sealed value, in bytes, over all of its cookies (`name.0`, `name.1`, ... past 4096).
-   * A commit that would exceed it fails with `SessionError` `TOO_LARGE` and sends no cookie.
-   * The default stays under the 8 KiB per header line that nginx accepts by default and well
-   * under Node's 16 KiB for all request headers. At most 65536 (what the store opens).
-   * @default 6144
+   * The seal new cookies are written in. Both are always opened (an `iron` password given), so
+   * switching either way logs no one out.
+   * - `'tessera'`: AES-256-GCM, `t1.<kid>.<iv>.<ct>`, keyed by `createSessions({ secrets })`;
+   *   carries the id, the user (`bindUser`) and the creation time.
+   * - `'iron'`: iron-session's `Fe26.2*…~2` under `iron.password`, which the real iron-session (8
+   *   and 9) opens: a fleet half on iron-session, or a rollback, keeps its users. The seal holds
+   *   the data alone, so `bindUser`, `revokedBefore` and `absoluteTtl` need `'tessera'`; and it
+   *   is valid 60 s past its expiry, as iron-session reads it.
+   * @default 'tessera'
+   */
+  format?: 'tessera' | 'iron'
+  /**
+   * Splits a value longer than one cookie (4096 bytes with its attributes) over `name.0`,
+   * `name.1`, … (iron-session 9's naming), at most 4 of them (iron-session 9's cap). `false`:
+   * one cookie, and a longer session fails its commit with `SessionError` `TOO_LARGE` (what
+   * iron-session 8 does).
+   * @default true
+   */
+  chunk?: boolean
+  /**
+   * Largest sealed value, in bytes, over all of its cookies. A commit that would exceed it fails
+   * with `SessionError` `TOO_LARGE` and sends no cookie. Every request carries it: nginx refuses
+   * a request header line past 8 KiB by default (`large_client_header_buffers 4 8k`, and the
+   * `Cookie` line holds every cookie of the site) and Node all request headers past 16 KiB (431).
+   * So the default leaves 2 KiB of the 8 KiB to other cookies; chunking off, one cookie's 4096.
+   * At most 16384 (4 chunks; Node's limit), or 4096 without chunking.
+   * @default 6144 (4096 with `chunk: false`)
    */
   maxSize?: number
   /**
-   * Opens iron-session cookies (`Fe26.2*…`, v6 to v8) sealed with this password (or
-   * iron-session's `{ id: password }` map), so users stay logged in while you move to Tessera.
-   * The next commit re-seals them in Tessera's format.
+   * iron-session's password (a string, or its `{ id: password }` map: the highest id seals): opens
+   * its cookies (`Fe26.2*…`), so users stay logged in while you move to Tessera, and seals with
+   * `format: 'iron'`. With `format: 'tessera'` the next commit re-seals them in Tessera's format.
+   * `legacySeals: false` refuses seals without iron-session 8's `~2` marker (iron-session 6/7's
+   * `{ persistent }` shape), as iron-session 9 does: the marker sits outside the seal's HMAC.
    */
-  iron?: { password: string | Record<string, string> }
+  iron?: { password: string | Record<string, string>; legacySeals?: boolean }
   /**
    * Revocation for a stateless store: the time before which sessions of `userId` no longer count
    * (a `Date` or milliseconds since the epoch), or undefined when nothing was revoked. Called on
    * every request whose session is bound to a user (`session.bindUser`): keep it fast (cache it).
-   * A rejection fails the request with `SessionError` `STORE_ERROR`.
+   * A rejection fails the request with `SessionError` `STORE_ERROR`. Needs `format: 'tessera'`.
    */
   revokedBefore?: (userId: string) => Date | number | undefined | null | Promise<Date | number | undefined | null>
 }
@@ -49,8 +73,12 @@ export interface CookieStoreContext {
 /** Version of the JSON payload inside the seal. */
 const PAYLOAD_VERSION = 1
 const DEFAULT_MAX_SIZE = 6144
-/** The longest value `Sealer.unseal` opens; a larger maxSize would write cookies that never open. */
-const LARGEST_MAX_SIZE = 64 * 1024
+/** What a browser keeps of one cookie, attributes included. */
+const ONE_COOKIE = 4096
+/** iron-session 9's cap: 4 cookies are already ~16 KiB on every request, Node's limit for all headers. */
+const MAX_CHUNKS = 4
+/** Iron's clock skew: a seal opens until 60 s past its expiration (iron-session's reading). */
+const IRON_SKEW_SEC = 60
 const MIN_IRON_PASSWORD = 32
 /** Lifetime of a migrated iron seal that carries no expiry (iron-session `ttl: 0`): iron-session's default ttl. */
 const IRON_NO_EXPIRY_MS = 14 * 24 * 3600 * 1000
@@ -104,7 +132,8 @@ function validateIronPassword(password: unknown): string | Record<string, string
 /**
  * Keeps the whole session in the cookie, encrypted with AES-256-GCM under the `secrets` given to
  * `createSessions` (the first seals, all open: rotation). The client can neither read nor change
- * it. Values past 4096 bytes are split over `name.0`, `name.1`, ... by the core.
+ * it. Values past 4096 bytes are split over `name.0` … `name.3` by the core (`chunk: false`: not
+ * at all). `format: 'iron'` writes iron-session's seal instead, which the real iron-session opens.
  *
  * @example
  * import { createSessions, CookieStore } from 'tessera'
@@ -116,7 +145,11 @@ function validateIronPassword(password: unknown): string | Record<string, string
 export class CookieStore implements StatelessStore {
   readonly stateless = true as const
   readonly maxSize: number
+  /** Most cookies a value is split over: 4, or 1 with `chunk: false`. */
+  readonly maxChunks: number
+  readonly format: 'tessera' | 'iron'
   readonly #iron: string | Record<string, string> | undefined
+  readonly #legacySeals: boolean
   #secrets: readonly string[] | undefined
   #sealer: Sealer | undefined
   /** Whether the session of `userId` created at `createdAt` was revoked; present only with `revokedBefore`. */
@@ -124,16 +157,30 @@ export class CookieStore implements StatelessStore {
 
   constructor(options: CookieStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('CookieStore options must be an object')
-    const { maxSize = DEFAULT_MAX_SIZE, iron, revokedBefore } = options
-    if (typeof maxSize !== 'number' || !Number.isInteger(maxSize) || maxSize < 1 || maxSize > LARGEST_MAX_SIZE) {
-      throw new TypeError(`CookieStore option maxSize must be a whole number of bytes from 1 to ${LARGEST_MAX_SIZE}, got ${JSON.stringify(maxSize)}`)
+    const { format = 'tessera', chunk = true, iron, revokedBefore } = options
+    if (format !== 'tessera' && format !== 'iron') throw new TypeError(`CookieStore option format must be 'tessera' or 'iron', got ${JSON.stringify(format)}`)
+    if (typeof chunk !== 'boolean') throw new TypeError(`CookieStore option chunk must be true or false, got ${JSON.stringify(chunk)}`)
+    const largest = chunk ? MAX_CHUNKS * ONE_COOKIE : ONE_COOKIE
+    const { maxSize = chunk ? DEFAULT_MAX_SIZE : ONE_COOKIE } = options
+    if (typeof maxSize !== 'number' || !Number.isInteger(maxSize) || maxSize < 1 || maxSize > largest) {
+      throw new TypeError(
+        `CookieStore option maxSize must be a whole number of bytes from 1 to ${largest}${chunk ? ' (4 cookies; Node refuses request headers past 16 KiB)' : ' (one cookie, chunk: false)'}, got ${JSON.stringify(maxSize)}`,
+      )
     }
     if (iron !== undefined && !isPlainObject(iron)) throw new TypeError('CookieStore option iron must be an object: { password }')
+    if (iron?.legacySeals !== undefined && typeof iron.legacySeals !== 'boolean') throw new TypeError('CookieStore option iron.legacySeals must be true or false')
+    if (format === 'iron' && iron === undefined) throw new TypeError("CookieStore option format 'iron' needs iron: { password } (the password iron-session seals with)")
     if (revokedBefore !== undefined && typeof revokedBefore !== 'function') {
       throw new TypeError('CookieStore option revokedBefore must be a function (userId) => Date | number | undefined')
     }
+    if (revokedBefore !== undefined && format === 'iron') {
+      throw new TypeError("CookieStore option revokedBefore needs format 'tessera': an iron seal carries neither the user nor the creation time")
+    }
+    this.format = format
     this.maxSize = maxSize
+    this.maxChunks = chunk ? MAX_CHUNKS : 1
     this.#iron = iron === undefined ? undefined : validateIronPassword(iron.password)
+    this.#legacySeals = iron?.legacySeals ?? true
     // Only a store that can answer has `isRevoked`: without it, the core reports revocation as
     // unsupported (SessionError UNSUPPORTED from revokeUser) instead of pretending it worked.
     if (revokedBefore) this.isRevoked = (userId, createdAt) => isRevokedBy(revokedBefore, userId, createdAt)
@@ -158,6 +205,7 @@ export class CookieStore implements StatelessStore {
   }
 
   async seal(id: string, record: SessionRecord): Promise<string> {
+    if (this.format === 'iron') return this.#sealIron(record)
     const sealer = this.#sealer
     if (!sealer) {
       throw new Error('CookieStore has no secrets: pass it to createSessions({ store, secrets }), which hands them over')
@@ -194,19 +242,34 @@ export class CookieStore implements StatelessStore {
     }
   }
 
+  /** iron-session's seal of the data alone, expiring when the record does. */
+  async #sealIron(record: SessionRecord): Promise<string> {
+    if (record.userId !== undefined) {
+      throw new TypeError("CookieStore format 'iron' cannot carry bindUser()'s user: iron-session's seal holds the data alone (use format 'tessera')")
+    }
+    // A floor, not 0: ironSeal reads a ttl of 0 as "never expires".
+    const ttlSec = Math.max(0.001, (record.expiresAt - Date.now()) / 1000)
+    return ironSeal(record.data, this.#iron!, { ttlSec })
+  }
+
   async #openIron(value: string, password: string | Record<string, string>): Promise<OpenedSession | undefined> {
     const now = Date.now()
-    // No skew: a seal past its expiry is as dead as an expired Tessera session.
-    const opened = await ironUnseal(value, password, { ttlSkewSec: 0, now })
+    const iron = this.format === 'iron'
+    // Sealing iron: read as iron-session reads (60 s of skew), so both sides of a mixed fleet agree.
+    // Migrating away: no skew, a seal past its expiry is as dead as an expired Tessera session.
+    const skewSec = iron ? IRON_SKEW_SEC : 0
+    const opened = await ironUnseal(value, password, { ttlSkewSec: skewSec, now })
     if (opened === undefined) return undefined
     // iron-session v8 seals the data itself and marks it `~2`; v6/v7 sealed `{ persistent: data }`.
-    const data = value.endsWith(IRON_V8_SUFFIX) ? opened : isPlainObject(opened) ? opened.persistent : undefined
+    const current = value.endsWith(IRON_V8_SUFFIX)
+    if (!current && !this.#legacySeals) return undefined
+    const data = current ? opened : isPlainObject(opened) ? opened.persistent : undefined
     if (!isPlainObject(data)) return undefined
     // The expiry field is covered by the HMAC ironUnseal just verified.
     const expiration = value.split('*')[5]
-    const expiresAt = expiration ? Number(expiration) : now + IRON_NO_EXPIRY_MS
+    const expiresAt = expiration ? Number(expiration) + skewSec * 1000 : now + IRON_NO_EXPIRY_MS
     if (!isTime(expiresAt)) return undefined
-    return { id: generateId(), record: { data, createdAt: now, expiresAt }, reseal: true }
+    return { id: generateId(), record: { data, createdAt: now, expiresAt }, reseal: !iron || !current }
   }
 }
 

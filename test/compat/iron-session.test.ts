@@ -72,7 +72,7 @@ describe('getIronSession (v8)', () => {
     expect(line).toMatch(/SameSite=Lax/)
     expect(line).toMatch(/Path=\//)
     expect(line).not.toMatch(/Secure/)
-    expect(valueOf(line!)).toMatch(/^t1\./) // Tessera's seal
+    expect(valueOf(line!)).toMatch(/^Fe26\.2\*1\*.*~2$/) // iron-session's seal, by default
 
     expect(await (await jar.fetch(`${url}/`)).json()).toEqual({ user: { id: 1, name: 'Alice' } })
     const logout = await jar.fetch(`${url}/logout`)
@@ -131,7 +131,7 @@ describe('getIronSession (v8)', () => {
     const again = await getIronSession<User>(new Request('https://example.com/', { headers: { cookie } }), saved, sessionOptions)
     await again.save()
     const [line] = saved.headers.getSetCookie()
-    expect(line).toMatch(/^session=t1\..*Max-Age=1800/)
+    expect(line).toMatch(/^session=Fe26\.2\*.*Max-Age=1800/)
     expect(line!.split(';')[0]).not.toBe(cookie)
   })
 
@@ -201,22 +201,19 @@ describe('getIronSession (v8)', () => {
     session.updateConfig({ cookieName: 'session', password, ttl: 30 * 86400 })
     await session.save()
     const [line] = response.headers.getSetCookie()
-    expect(line).toMatch(/Max-Age=2592000/)
+    expect(line).toMatch(/Max-Age=2591940/) // ttl − 60 s, as iron-session
     const cookie = line!.split(';')[0]!
     const again = await getIronSession<User>(new Request('https://example.com/', { headers: { cookie } }), new Response(''), sessionOptions)
     expect(again.user).toEqual({ id: 1, name: 'Alice' })
   })
 
-  it("iron-session's defaults: 14 days, HttpOnly, Lax, Path=/; maxAge: undefined is a browser-session cookie", async () => {
+  it("iron-session's defaults: 14 days − 60 s, HttpOnly, Secure, Lax, Path=/; maxAge: undefined is a browser-session cookie", async () => {
     const response = new Response('ok')
     const session = await getIronSession<User>(new Request('https://example.com/'), response, { cookieName: 'd', password })
     session.user = { id: 1, name: 'A' }
     await session.save()
     const [line] = response.headers.getSetCookie()
-    expect(line).toMatch(/Max-Age=1209600/)
-    expect(line).toMatch(/HttpOnly/)
-    expect(line).toMatch(/SameSite=Lax/)
-    expect(line).toMatch(/Secure/) // https request: 'auto' gives Secure
+    expect(line).toMatch(/^d=Fe26\.2\*[^;]+; Max-Age=1209540; Path=\/; HttpOnly; Secure; SameSite=Lax$/) // 14 days − 60 s; Secure always, as iron-session
 
     const browserSession = new Response('ok')
     const other = await getIronSession<User>(new Request('https://example.com/'), browserSession, { cookieName: 'b', password, cookieOptions: { maxAge: undefined } })
@@ -275,7 +272,7 @@ describe('sealData / unsealData', () => {
 describe('users stay logged in: cookies from the real iron-session', () => {
   const options: SessionOptions = { cookieName: 'myapp_session', password, cookieOptions: { secure: false } }
 
-  it('a cookie set by real getIronSession on node:http opens here with the same data, then is re-sealed', async () => {
+  it('a cookie set by real getIronSession on node:http opens here with the same data, and is re-sealed as iron-session seals', async () => {
     const before = await start(app((req, res) => realIron.getIronSession<User>(req, res, options) as never))
     const after = await start(app((req, res) => getIronSession<User>(req, res, options)))
     const jar = new Jar()
@@ -286,8 +283,10 @@ describe('users stay logged in: cookies from the real iron-session', () => {
     expect(jar.cookies.get('myapp_session')).toMatch(/^Fe26\.2\*/) // a read writes nothing
     const saved = await jar.fetch(`${after}/login`)
     expect(await saved.json()).toEqual({ user: { id: 1, name: 'Alice' } })
-    expect(jar.cookies.get('myapp_session')).toMatch(/^t1\./)
+    expect(jar.cookies.get('myapp_session')).toMatch(/^Fe26\.2\*1\*.*~2$/)
     expect(await (await jar.fetch(`${after}/`)).json()).toEqual({ user: { id: 1, name: 'Alice' } })
+    // A rollback: the real iron-session opens what this entry sealed.
+    expect(await (await jar.fetch(`${before}/`)).json()).toEqual({ user: { id: 1, name: 'Alice' } })
   })
 
   it('a v6-style seal ({ persistent }) opens too', async () => {
@@ -309,6 +308,72 @@ describe('users stay logged in: cookies from the real iron-session', () => {
     expect(await (await jar.fetch(`${ours}/`)).json()).toEqual({ user: { id: 1, name: 'Alice' } })
     await jar.fetch(`${ours}/logout`)
     expect(jar.cookies.has('myapp_session')).toBe(false)
+  })
+})
+
+describe('wire compatibility (v8): what iron-session writes, by default', () => {
+  const line = async (sessionOptions: SessionOptions) => {
+    const response = new Response('ok')
+    const session = await getIronSession<User>(new Request('https://example.com/'), response, sessionOptions)
+    session.user = { id: 1, name: 'A' }
+    await session.save()
+    return response.headers.getSetCookie()[0]!
+  }
+
+  it('Max-Age is ttl − 60 s (the browser drops the cookie before the seal expires); a ttl ≤ 60 s stays whole', async () => {
+    expect(await line({ cookieName: 'a', password, ttl: 3600 })).toMatch(/; Max-Age=3540;/)
+    expect(await line({ cookieName: 'a', password, ttl: 30 })).toMatch(/; Max-Age=30;/)
+    expect(await line({ cookieName: 'a', password, ttl: 0 })).toMatch(/; Max-Age=2147483647;/)
+    // An explicit maxAge is the cookie's own (the seal keeps its ttl), but the cookie never outlives the seal.
+    expect(await line({ cookieName: 'a', password, cookieOptions: { maxAge: 60 } })).toMatch(/; Max-Age=60;/)
+    expect(await line({ cookieName: 'a', password, ttl: 600, cookieOptions: { maxAge: 9000 } })).toMatch(/; Max-Age=600;/)
+  })
+
+  it("the real iron-session 8 opens a cookie saved here, and a seal expires as iron's does (60 s of skew)", async () => {
+    const value = valueOf(await line({ cookieName: 'a', password, ttl: 120 }))
+    expect(await realIron.unsealData(value, { password })).toEqual({ user: { id: 1, name: 'A' } })
+    const now = Date.now
+    try {
+      Date.now = () => now() + 150_000 // past ttl, within the skew: both still open it
+      expect(await realIron.unsealData(value, { password })).toEqual({ user: { id: 1, name: 'A' } })
+      const request = new Request('https://example.com/', { headers: { cookie: `a=${value}` } })
+      expect((await getIronSession<User>(request, new Response(''), { cookieName: 'a', password, ttl: 120 })).user).toEqual({ id: 1, name: 'A' })
+      Date.now = () => now() + 181_000 // past ttl + 60 s: neither does
+      expect(await realIron.unsealData(value, { password })).toEqual({})
+      expect({ ...(await getIronSession<User>(request, new Response(''), { cookieName: 'a', password, ttl: 120 })) }).toEqual({})
+    } finally {
+      Date.now = now
+    }
+  })
+
+  it("sealFormat: 'tessera' is the opt-in to Tessera's seal; either format is read whatever the setting", async () => {
+    const tessera = valueOf(await line({ cookieName: 'a', password, sealFormat: 'tessera' }))
+    expect(tessera).toMatch(/^t1\./)
+    const iron = valueOf(await line({ cookieName: 'a', password }))
+    for (const [value, format] of [[tessera, 'iron'], [iron, 'tessera']] as const) {
+      const request = new Request('https://example.com/', { headers: { cookie: `a=${value}` } })
+      expect((await getIronSession<User>(request, new Response(''), { cookieName: 'a', password, sealFormat: format })).user).toEqual({ id: 1, name: 'A' })
+    }
+  })
+
+  it('a session past one cookie fails save() as iron-session 8 does, and sends nothing', async () => {
+    const response = new Response('ok')
+    const session = await getIronSession<User & { blob?: string }>(new Request('https://example.com/'), response, { cookieName: 'a', password })
+    session.blob = 'x'.repeat(3000)
+    await expect(session.save()).rejects.toThrow(/^iron-session: Cookie length is too big/)
+    expect(response.headers.getSetCookie()).toEqual([])
+  })
+
+  it('destroy() not awaited, then new data and save(): the new data is kept (log out, then flash a message)', async () => {
+    const response = new Response('ok')
+    const cookie = `a=${valueOf(await line({ cookieName: 'a', password }))}`
+    const session = await getIronSession<User & { flash?: string }>(new Request('https://example.com/', { headers: { cookie } }), response, { cookieName: 'a', password })
+    void session.destroy()
+    expect(response.headers.getSetCookie()).toEqual(['a=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax'])
+    session.flash = 'bye'
+    await session.save()
+    const [saved] = response.headers.getSetCookie()
+    expect(await realIron.unsealData(valueOf(saved!), { password })).toEqual({ flash: 'bye' })
   })
 })
 
@@ -383,6 +448,39 @@ describe('iron-session 6 wrappers', () => {
     expect(await (await jar.fetch(`${url}/page`)).json()).toEqual({ props: { user: null } })
     await jar.fetch(`${url}/login`)
     expect(await (await jar.fetch(`${url}/page`)).json()).toEqual({ props: { user: { id: 1, name: 'Alice' } } })
+  })
+
+  it('options as a function of the request, computed per request; iron-session 6 defaults (15 days)', async () => {
+    const seen: string[] = []
+    const handler = withIronSessionApiRoute(
+      async (req: IncomingMessage & { session: User & { save(): Promise<void> } }, res: ServerResponse) => {
+        req.session.user = { id: 1, name: 'Alice' }
+        await req.session.save()
+        res.end('ok')
+      },
+      (req: IncomingMessage) => {
+        seen.push(req.url!)
+        return req.url === '/short' ? { ...sessionOptions, cookieName: 'short', ttl: 600 } : sessionOptions
+      },
+    )
+    const url = await start(handler as never)
+    const short = await fetch(`${url}/short`)
+    expect(short.headers.getSetCookie()[0]).toMatch(/^short=Fe26\.2[^;]*; Max-Age=540;/)
+    const long = await fetch(`${url}/long`)
+    expect(long.headers.getSetCookie()[0]).toMatch(/^nextjs_session=Fe26\.2[^;]*; Max-Age=1295940;/)
+    expect(seen).toEqual(['/short', '/long'])
+  })
+
+  it('req.session can be replaced: the data changes, save() and destroy() stay', async () => {
+    const url = await start(withIronSessionApiRoute(async (req: IncomingMessage & { session: Record<string, unknown> & { save(): Promise<void> } }, res: ServerResponse) => {
+      req.session.user = { id: 1, name: 'Alice' }
+      req.session = { ...req.session, admin: true } as never
+      await req.session.save()
+      res.end(JSON.stringify({ ...req.session }))
+    }, sessionOptions) as never)
+    const response = await fetch(url)
+    expect(await response.json()).toEqual({ user: { id: 1, name: 'Alice' }, admin: true })
+    expect(await realIron.unsealData(valueOf(response.headers.getSetCookie()[0]!), { password })).toEqual({ user: { id: 1, name: 'Alice' }, admin: true })
   })
 
   it('ironSession(options): Express middleware with req.session.save() and destroy()', async () => {

@@ -10,7 +10,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((server) => server.close()))
 })
 
-async function start(maxSize = 30_000): Promise<{ url: string; jar: Jar }> {
+async function start(maxSize = 16_384): Promise<{ url: string; jar: Jar }> {
   const { sessions } = cookieSessions({ storeOptions: { maxSize } })
   const server = await nodeApp(sessions as never)
   running.push(server)
@@ -109,7 +109,7 @@ describe('CookieStore chunking (node:http)', () => {
 
 describe('CookieStore chunking (Web)', () => {
   async function chunked(blobLength = 8000) {
-    const { sessions } = cookieSessions({ storeOptions: { maxSize: 30_000 } })
+    const { sessions } = cookieSessions({ storeOptions: { maxSize: 16_384 } })
     const { setCookies } = await webRequest(sessions, undefined, (s) => void (s.data.blob = filler(blobLength)))
     const pairs = setPairs(setCookies)
     expect([...pairs.keys()]).toEqual(['sid.0', 'sid.1', 'sid.2'])

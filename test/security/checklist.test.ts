@@ -222,7 +222,7 @@ describe('cookie attributes', () => {
   })
 
   it('checklist 13: CookieStore splits a sealed value past 4096 bytes into chunks of ≤ 4096; past maxSize it throws TOO_LARGE', async () => {
-    const sessions = createSessions<AnyData>({ store: new CookieStore({ maxSize: 20_000 }), secrets: SECRET_A })
+    const sessions = createSessions<AnyData>({ store: new CookieStore({ maxSize: 16_384 }), secrets: SECRET_A })
     const big = randomBytes(6000).toString('base64url')
     const jar = new Jar()
     const { setCookies } = await webRound(sessions, jar, (session) => void (session.data.big = big))
