@@ -18,6 +18,8 @@ export interface DataViewOptions {
    * their methods. @default none
    */
   enumerable?: readonly string[]
+  /** The message of the TypeError for a write to an own property, as the library words it. @default `session.<key> cannot be <assigned|deleted|redefined>` */
+  refusal?: (key: string, what: 'assigned' | 'deleted' | 'redefined') => string
 }
 
 /**
@@ -34,8 +36,8 @@ export function dataView<View extends object>(data: () => Record<PropertyKey, un
   const shown = new Set(options.enumerable ?? [])
   const names = Object.keys(own)
   const isOwn = (key: PropertyKey): key is string => typeof key === 'string' && Object.prototype.hasOwnProperty.call(own, key)
-  const refuse = (key: string, what: string): never => {
-    throw new TypeError(`session.${key} cannot be ${what}`)
+  const refuse = (key: string, what: 'assigned' | 'deleted' | 'redefined'): never => {
+    throw new TypeError(options.refusal ? options.refusal(key, what) : `session.${key} cannot be ${what}`)
   }
 
   // util.inspect formats a Proxy's target without running its traps: the target prints the view.

@@ -3,6 +3,7 @@
 // mapping of iron-session's options onto one `createSessions` with a `CookieStore`, and the
 // session object (the data plus save/destroy/updateConfig). The versions differ only in the
 // `Flavor` each entry passes. Not a public entry.
+import { dataView } from './data-view.js'
 import { isCookieName, isCookieValue, parseCookies, readCookie } from '../core/cookie.js'
 import { SessionError } from '../core/errors.js'
 import type { CookieStoreLike, NodeRequest, RequestLike } from '../core/frameworks.js'
@@ -407,7 +408,6 @@ function keyOf(options: BaseSessionOptions, flavor: Flavor): string {
 // ---------------------------------------------------------------------------------------------
 // The session object: the data itself plus save/destroy/updateConfig
 
-const METHODS = new Set<PropertyKey>(['save', 'destroy', 'updateConfig'])
 
 export interface SessionMethods {
   save(): Promise<void>
@@ -521,38 +521,13 @@ function viewOf(jar: CookieJar, first: Built, initial: CoreSession<Data>, flavor
     },
   }
   const data = (): Data => afterDestroy ?? (session.data as Data)
-  const isMethod = (key: PropertyKey): key is keyof SessionMethods => METHODS.has(key)
-
-  return new Proxy({} as Data, {
-    get(_, key) {
-      if (isMethod(key)) return methods[key]
-      return Reflect.get(data(), key)
-    },
-    set(_, key, value) {
-      // iron-session's methods are read-only properties: the same TypeError as assigning one.
-      if (isMethod(key)) throw new TypeError(`Cannot assign to read only property '${String(key)}' of object '#<Object>'`)
-      return Reflect.set(data(), key, value)
-    },
-    deleteProperty(_, key) {
-      if (isMethod(key)) return false
-      return Reflect.deleteProperty(data(), key)
-    },
-    has(_, key) {
-      return isMethod(key) || Reflect.has(data(), key)
-    },
-    // Like iron-session's non-enumerable methods: Object.keys and JSON see only the data.
-    ownKeys() {
-      return Reflect.ownKeys(data())
-    },
-    getOwnPropertyDescriptor(_, key) {
-      const descriptor = Reflect.getOwnPropertyDescriptor(data(), key)
-      return descriptor && { ...descriptor, configurable: true }
-    },
-    defineProperty(_, key, descriptor) {
-      if (isMethod(key)) return false
-      return Reflect.defineProperty(data(), key, descriptor)
-    },
-  }) as Data & SessionMethods
+  // iron-session's methods are read-only, non-enumerable properties: Object.keys and JSON see
+  // only the data, and assigning one is the TypeError of a read-only property.
+  return dataView<Data & SessionMethods>(
+    data,
+    { save: () => methods.save, destroy: () => methods.destroy, updateConfig: () => methods.updateConfig },
+    { refusal: (key) => `Cannot assign to read only property '${key}' of object '#<Object>'` },
+  )
 }
 
 /**
