@@ -15,6 +15,8 @@ import {
   removeIdsCommand,
   revokeCall,
   revoked,
+  rotateCall,
+  rotatedFrom,
   sessionKey,
   setCall,
   setWritten,
@@ -186,6 +188,33 @@ export class UpstashStore implements SessionStore {
     this.#remember(id, record.userId)
     const reply = await this.#script(setCall({ key: this.sessionKey(id), id, record, now, existing, addIndex, removeIndex }), 'set')
     if (!setWritten(reply)) this.#users.delete(id) // update() found no session
+  }
+
+  /**
+   * Moves a session to a new id only while the old one exists (regenerate() slower than a
+   * logout: review 12): one script, one request. False when the old session was gone.
+   */
+  async rotate(oldId: string, newId: string, record: SessionRecord): Promise<boolean> {
+    const now = Date.now()
+    const expected = this.#users.get(oldId)
+    const call = rotateCall({
+      oldKey: this.sessionKey(oldId),
+      oldId,
+      key: this.sessionKey(newId),
+      id: newId,
+      record,
+      now,
+      addIndex: record.userId !== undefined ? this.userKey(record.userId) : undefined,
+      expectedOldUser: expected,
+      removeIndex: this.#indexOf(expected),
+    })
+    const from = rotatedFrom(await this.#script(call, 'rotate'))
+    this.#users.delete(oldId)
+    if (from === false) return false
+    this.#remember(newId, record.userId)
+    // The old session had another user than remembered: its index entry goes with one more request.
+    if (from && from !== expected) await this.#script(indexCall(this.userKey(from), oldId, '0', now, 'rem'), 'index')
+    return true
   }
 
   // Each builder's input is one object literal (a spread of a shared input measured slower: decisions/redis-layout.md).

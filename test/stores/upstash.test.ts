@@ -37,7 +37,7 @@ afterAll(async () => {
   await server?.stop()
 }, 60_000)
 
-testSessionStore('UpstashStore', () => new UpstashStore({ client, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] })
+testSessionStore('UpstashStore', () => new UpstashStore({ client, prefix: uniquePrefix() }), { describe, it, capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'] })
 testSessionStore(
   'UpstashStore on a client without base64 responses or auto-pipelining',
   () =>
@@ -45,7 +45,7 @@ testSessionStore(
       client: new Redis({ url: rest.url, token: rest.token, responseEncoding: false, enableAutoPipelining: false, enableTelemetry: false }),
       prefix: uniquePrefix(),
     }),
-  { describe, it, capabilities: ['touch', 'patch', 'update', 'userIndex'] },
+  { describe, it, capabilities: ['touch', 'patch', 'update', 'rotate', 'userIndex'] },
 )
 
 const minute = () => ({ createdAt: Date.now(), expiresAt: Date.now() + 60_000 })
