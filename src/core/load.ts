@@ -105,6 +105,22 @@ function judge(engine: Engine, ctx: RequestContext, names: readonly string[], ra
     if (config.stateless || absoluteEnd > now) return fresh(engine, ctx, names)
     return after(callStore('destroy an expired session', () => (config.store as SessionStore).destroy(key)), () => fresh(engine, ctx, names))
   }
+  const { isSealRevoked } = config.store as StatelessStore
+  // Review 2: a seal whose id was revoked (a logout, a regenerate) no longer opens.
+  if (config.stateless && isSealRevoked) {
+    return after(callStore('check revocation', () => isSealRevoked.call(config.store, id)), (revoked) => {
+      if (!revoked) return judgeUser(engine, ctx, names, raw, session)
+      events?.emit('revoked', key, record.userId, ctx.key)
+      return fresh(engine, ctx, names)
+    })
+  }
+  return judgeUser(engine, ctx, names, raw, session)
+}
+
+/** `revokedBefore` (the cookie store's per-user revocation), for a session bound to a user. */
+function judgeUser(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, session: Found): MaybePromise<Session> {
+  const { config, events } = engine
+  const { key, record } = session
   const { isRevoked } = config.store as StatelessStore
   if (config.stateless && isRevoked && record.userId !== undefined) {
     const userId = record.userId
@@ -129,7 +145,9 @@ function loaded(engine: Engine, ctx: RequestContext, names: readonly string[], r
       new Session(engine, ctx, newState(false, id, key, cookieValue, record.createdAt, record.expiresAt, record.userId, reseal, names), record.data),
     )
   }
-  return new Session(engine, ctx, newState(false, id, key, raw, record.createdAt, record.expiresAt, record.userId, reseal, names), record.data)
+  const state = newState(false, id, key, raw, record.createdAt, record.expiresAt, record.userId, reseal, names)
+  if (config.stateless) state.sealId = id
+  return new Session(engine, ctx, state, record.data)
 }
 
 /** A new, empty session (nothing is stored until it holds data). */

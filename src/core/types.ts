@@ -97,6 +97,17 @@ export interface StatelessStore {
   readonly maxChunks?: number
   /** Called by `revokeUser` when the store supports revocation of stateless sessions. */
   isRevoked?(userId: string, createdAt: number): Promise<boolean>
+  /**
+   * Whether seals carrying this session id were revoked (a logout, a `regenerate()`): checked on
+   * every request once the seal opened. Present only when the store keeps a revocation list.
+   */
+  isSealRevoked?(id: string): MaybePromise<boolean>
+  /**
+   * Records that seals carrying this session id no longer open, until `until` (ms since the
+   * epoch: the latest expiry any seal of that id can have). Called by the commit of a `destroy()`
+   * and of the first commit after `regenerate()` (the old id). Present with `isSealRevoked`.
+   */
+  revokeSeal?(id: string, until: number): MaybePromise<void>
 }
 
 /**
