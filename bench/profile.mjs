@@ -63,9 +63,9 @@ async function profileOne(pathName, env) {
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
   const child = track(
-    spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, path.join(BENCH, 'servers', sc.file), sc.name], {
+    spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, path.join(BENCH, 'servers', sc.file), sc.serve ?? sc.name], {
       cwd: ROOT,
-      env: { ...process.env, ...env, NODE_ENV: 'production' },
+      env: { ...process.env, ...env, ...sc.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'inherit'],
     }),
   )

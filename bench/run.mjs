@@ -7,7 +7,9 @@
 //   BENCH_SECONDS=5      measured seconds per path        BENCH_WARMUP=2   warm-up seconds per path
 //   BENCH_ROUNDS=3       rounds (scenario order alternates)  BENCH_CONNECTIONS=50
 //   BENCH_QUICK=1        smoke run: 1 round, 1 s + 0.5 s warm-up, 100,000 sessions in the memory bench
-//   BENCH_ONLY=a,b       only these scenarios (bare always runs)
+//   BENCH_ONLY=a,b       only these scenarios (bare always runs) and their variants
+//   BENCH_VARIANTS=name:KEY=VALUE,...;...  each Tessera scenario again with these server env vars
+//                        (e.g. web:BENCH_HIDE_NODE_BUILTINS=1, old:BENCH_TESSERA_DIST=/path/dist; see lib/scenarios.mjs)
 //   BENCH_SKIP_MEMORY=1  no memory-scale bench          BENCH_SESSIONS=1000000 (memory bench)
 //   BENCH_REDIS_CLIENT=node-redis|ioredis  client of tessera-redis and bare-redis (default node-redis)
 //   BENCH_BUSY_CORES=0.25  other-process CPU (in cores) above which a window is flagged busy
@@ -139,9 +141,9 @@ async function missing(requires) {
 
 async function startServer(sc, env) {
   const child = track(
-    spawn(process.execPath, [path.join(BENCH, 'servers', sc.file), sc.name], {
+    spawn(process.execPath, [path.join(BENCH, 'servers', sc.file), sc.serve ?? sc.name], {
       cwd: ROOT,
-      env: { ...process.env, ...env, NODE_ENV: 'production' },
+      env: { ...process.env, ...env, ...sc.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   )
@@ -378,7 +380,7 @@ async function main() {
   ensureBuilt()
   const started = Date.now()
   const statuses = {}
-  const selected = SCENARIOS.filter((sc) => sc.name === 'bare' || !only || only.has(sc.name))
+  const selected = SCENARIOS.filter((sc) => sc.name === 'bare' || !only || only.has(sc.serve ?? sc.name))
   if (only) for (const name of only) if (!SCENARIOS.some((sc) => sc.name === name)) throw new TypeError(`BENCH_ONLY: unknown scenario ${name}`)
 
   for (const sc of selected) {

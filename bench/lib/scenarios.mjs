@@ -21,10 +21,12 @@
  * @property {('redis' | 'postgres' | 'upstash')[]} [needs]   'upstash': the local Upstash REST server (in front of the redis-server)
  * @property {{ entry: string, export: string }} [requires]  an optional Tessera entry (skipped when not built)
  * @property {Target[]} [targets]
+ * @property {string} [serve]       the scenario name the server file is started with (a variant's base)
+ * @property {Record<string, string>} [env]  extra environment of the server (a variant's switches)
  */
 
 /** @type {Scenario[]} */
-export const SCENARIOS = [
+const BASE = [
   { name: 'bare', file: 'floors.mjs', label: 'bare node:http', kind: 'floor', group: 'floors', check: 'none' },
   { name: 'bare-cookie', file: 'floors.mjs', label: 'bare + cookie parse/set', kind: 'floor', group: 'floors', check: 'cookie-every' },
   { name: 'bare-map', file: 'floors.mjs', label: 'bare Map session', kind: 'floor', group: 'memory', check: 'session' },
@@ -118,6 +120,37 @@ export const SCENARIOS = [
     requires: { entry: 'tessera/postgres', export: 'PostgresStore' },
   },
 ]
+
+/**
+ * BENCH_VARIANTS='name:KEY=VALUE,KEY=VALUE;name2:KEY=VALUE' runs every selected Tessera scenario
+ * a second time (as `<scenario>~<name>`, right after it in every round) with those variables in
+ * its server's environment, so two builds or two switches are compared within one run. The
+ * Tessera server reads BENCH_TESSERA_DIST (another build's dist/ directory) and
+ * BENCH_HIDE_NODE_BUILTINS=1 (no `process.getBuiltinModule`: the Web Crypto path, as on Edge).
+ * Variants have no targets; BENCH_ONLY selects them by their base name.
+ */
+function withVariants(scenarios, raw) {
+  if (!raw) return scenarios
+  const variants = raw.split(';').filter(Boolean).map((spec) => {
+    const colon = spec.indexOf(':')
+    const name = colon === -1 ? spec : spec.slice(0, colon)
+    if (!/^[\w-]+$/.test(name)) throw new TypeError(`BENCH_VARIANTS: bad variant name ${JSON.stringify(name)}`)
+    const env = {}
+    for (const pair of colon === -1 ? [] : spec.slice(colon + 1).split(',').filter(Boolean)) {
+      const eq = pair.indexOf('=')
+      if (eq < 1) throw new TypeError(`BENCH_VARIANTS: ${JSON.stringify(pair)} is not KEY=VALUE`)
+      env[pair.slice(0, eq)] = pair.slice(eq + 1)
+    }
+    return { name, env }
+  })
+  return scenarios.flatMap((sc) =>
+    sc.kind !== 'tessera'
+      ? [sc]
+      : [sc, ...variants.map((v) => ({ ...sc, name: `${sc.name}~${v.name}`, label: `${sc.label} [${v.name}]`, serve: sc.name, env: v.env, targets: undefined }))],
+  )
+}
+
+export const SCENARIOS = withVariants(BASE, process.env.BENCH_VARIANTS)
 
 export const PATHS = /** @type {const} */ (['read', 'modify'])
 

@@ -7,25 +7,36 @@
 //   tessera-postgres  PostgresStore({ pool }) on PG_URL
 //   tessera-upstash   UpstashStore({ client }) over @upstash/redis on the local Upstash REST server
 //   tessera-express   default memory store inside Express 5 through sessionMiddleware (tessera/node)
+// Switches (set per variant by BENCH_VARIANTS, see lib/scenarios.mjs):
+//   BENCH_TESSERA_DIST=<dir>      load another build (<dir>/esm/index.js) instead of this repository's dist/
+//   BENCH_HIDE_NODE_BUILTINS=1    remove process.getBuiltinModule first, as on runtimes without it (Edge)
+//   BENCH_HASH_IDS=1              tessera-memory and tessera-signed with `hashIds: true` (a SHA-256 per request)
 // A scenario whose store or entry does not exist yet prints {"skip": "..."} and exits.
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { fail, isMissingModule, listen, newSessionData, notFound, pathOf, scenarioArg, send, skip } from './common.mjs'
 
 const scenario = scenarioArg(['tessera-memory', 'tessera-signed', 'tessera-cookie', 'tessera-redis', 'tessera-postgres', 'tessera-express', 'tessera-upstash'])
 const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz'
 
-const tessera = await import('tessera')
+if (process.env.BENCH_HIDE_NODE_BUILTINS === '1') delete process.getBuiltinModule
+const dist = process.env.BENCH_TESSERA_DIST
+/** An entry of the package under test: this repository's build, or the one BENCH_TESSERA_DIST names. */
+const entry = (name) => (dist ? pathToFileURL(path.join(path.resolve(dist), 'esm', `${name === 'tessera' ? 'index' : name.slice('tessera/'.length)}.js`)).href : name)
+const tessera = await import(entry('tessera'))
 const { createSessions, MemoryStore } = tessera
+const hashIds = process.env.BENCH_HASH_IDS === '1' ? { hashIds: true } : {}
 
 /** Loads an optional entry; a missing one skips the scenario with a clear line. */
-async function optional(entry, exportName) {
+async function optional(name, exportName) {
   let mod
   try {
-    mod = await import(entry)
+    mod = await import(entry(name))
   } catch (error) {
-    if (isMissingModule(error)) skip(`not built yet: ${entry} cannot be imported (${error.code})`)
+    if (isMissingModule(error)) skip(`not built yet: ${name} cannot be imported (${error.code})`)
     throw error
   }
-  if (typeof mod[exportName] !== 'function') skip(`not built yet: ${entry} has no ${exportName} export`)
+  if (typeof mod[exportName] !== 'function') skip(`not built yet: ${name} has no ${exportName} export`)
   return mod[exportName]
 }
 
@@ -62,11 +73,11 @@ function handler(sessions, { commit = false } = {}) {
 
 switch (scenario) {
   case 'tessera-memory': {
-    listen(handler(createSessions({ store: new MemoryStore() })))
+    listen(handler(createSessions({ store: new MemoryStore(), ...hashIds })))
     break
   }
   case 'tessera-signed': {
-    listen(handler(createSessions({ store: new MemoryStore(), secrets: [SECRET] })))
+    listen(handler(createSessions({ store: new MemoryStore(), secrets: [SECRET], ...hashIds })))
     break
   }
   case 'tessera-cookie': {

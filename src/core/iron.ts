@@ -1,3 +1,4 @@
+import { cachedKey, randomBytes } from './crypto.js'
 import { base64urlDecode, base64urlEncode, utf8 } from './encoding.js'
 
 // Fe26.2, as written by @hapi/iron and iron-webcrypto (iron-session v8):
@@ -15,36 +16,24 @@ const HMAC_BYTES = 32
 const DEFAULT_TTL_SEC = 14 * 24 * 3600
 const DEFAULT_SKEW_SEC = 60
 const MAX_SEAL_LENGTH = 64 * 1024
-const KEY_CACHE_SIZE = 1000
 const PASSWORD_ID = /^\w+$/
 const EXPIRATION = /^\d+$/
 
 type KeyUse = 'encryption' | 'integrity'
 
-// Keyed by use, salt and password. Salts come from the cookie, so a visitor can fill the cache
-// with junk; clearing when full bounds memory, the cost is only re-deriving.
-const keyCache = new Map<string, Promise<CryptoKey>>()
-
+/**
+ * Iron's keys: PBKDF2-SHA1 of the password, one iteration, the salt's text as bytes, 256 bits, as
+ * an AES-CBC or an HMAC-SHA-256 key. From the shared key cache, by use, salt and password: salts
+ * come from the cookie, so the cache's bound is what stops a visitor from filling memory.
+ */
 function deriveKey(password: string, salt: string, use: KeyUse): Promise<CryptoKey> {
-  const cacheKey = `${use}\0${salt}\0${password}`
-  const cached = keyCache.get(cacheKey)
-  if (cached) return cached
-  if (keyCache.size >= KEY_CACHE_SIZE) keyCache.clear()
-  const key = (async () => {
+  return cachedKey(`iron ${use}`, `${salt}\0${password}`, async () => {
     const base = await crypto.subtle.importKey('raw', utf8.encode(password), 'PBKDF2', false, ['deriveBits'])
-    // Iron's parameters: PBKDF2-SHA1, one iteration, the salt's text as bytes, 256-bit keys.
-    const bits = await crypto.subtle.deriveBits(
-      { name: 'PBKDF2', hash: 'SHA-1', salt: utf8.encode(salt), iterations: 1 },
-      base,
-      256,
-    )
+    const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-1', salt: utf8.encode(salt), iterations: 1 }, base, 256)
     return use === 'encryption'
       ? crypto.subtle.importKey('raw', bits, { name: 'AES-CBC' }, false, ['encrypt', 'decrypt'])
       : crypto.subtle.importKey('raw', bits, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
-  })()
-  keyCache.set(cacheKey, key)
-  key.catch(() => keyCache.delete(cacheKey))
-  return key
+  })
 }
 
 /** Options of {@link ironUnseal}. */
@@ -156,7 +145,7 @@ export async function ironSeal(
 
   const encryptionSalt = randomHex(SALT_BYTES)
   const hmacSalt = randomHex(SALT_BYTES)
-  const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES))
+  const iv = randomBytes(IV_BYTES)
   const encryptionKey = await deriveKey(secret, encryptionSalt, 'encryption')
   const ciphertext = await crypto.subtle.encrypt({ name: 'AES-CBC', iv }, encryptionKey, utf8.encode(json))
   // Rounded: iron rejects an expiration that is not all digits.
@@ -190,6 +179,6 @@ function sealingPassword(password: string | Record<string, string>): { id: strin
 
 function randomHex(bytes: number): string {
   let hex = ''
-  for (const byte of crypto.getRandomValues(new Uint8Array(bytes))) hex += byte.toString(16).padStart(2, '0')
+  for (const byte of randomBytes(bytes)) hex += byte.toString(16).padStart(2, '0')
   return hex
 }

@@ -1,39 +1,34 @@
-import { base64urlDecode, base64urlEncode, utf8 } from './encoding.js'
+// Signed session ids `<id>.<base64url HMAC-SHA-256(secret, id)>`, as cookie values of stores that
+// keep the session on the server when `secrets` are given. Keys come from the shared key cache.
+import { backend as defaultBackend, hmacSign, hmacVerify, type Backend } from './crypto.js'
+import { base64urlDecode, base64urlEncode } from './encoding.js'
 import { isValidId } from './id.js'
-import { nodeCrypto, type NodeCrypto } from './seal.js'
+
+export { sha256 } from './crypto.js'
 
 // Positive verifications are remembered, so a returning visitor costs a Map lookup instead of an
 // HMAC. Only values that verified under this signer's secrets are kept: the answer cannot differ.
 const VERIFIED_CACHE_SIZE = 10_000
+const MAC_BYTES = 32
 
 /**
- * Signs session ids with HMAC-SHA-256: the first secret signs, every secret verifies.
- * Keys are imported once per secret and kept; nothing is derived per request. Runs synchronously
- * on `node:crypto` where the runtime has it, on Web Crypto elsewhere (same MACs).
+ * Signs session ids with HMAC-SHA-256: the first secret signs, every secret verifies. Keys come
+ * from the shared key cache; synchronous primitives on node:crypto where reachable (crypto.ts).
  */
 export class Signer {
-  readonly #node: NodeCrypto | null
-  /** The secrets as bytes (node:crypto) or imported keys (Web Crypto). */
-  readonly #raw: Uint8Array[]
-  readonly #keys: Promise<CryptoKey>[]
+  readonly #secrets: readonly string[]
+  readonly #backend: Backend
   readonly #verified = new Map<string, string>()
 
-  /** @param node internal: `node:crypto` to sign with, or null for Web Crypto (tests); by default node:crypto if reachable. */
-  constructor(secrets: readonly string[], node: NodeCrypto | null = nodeCrypto ?? null) {
-    this.#node = node
-    this.#raw = secrets.map((secret) => utf8.encode(secret))
-    this.#keys = node
-      ? []
-      : this.#raw.map((secret) => crypto.subtle.importKey('raw', secret as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']))
+  /** @param backend internal (tests): the primitives to run on; by default the crypto module's switch. */
+  constructor(secrets: readonly string[], backend: Backend = defaultBackend) {
+    this.#secrets = [...secrets]
+    this.#backend = backend
   }
 
   /** `<id>.<base64url HMAC>` */
   async sign(id: string): Promise<string> {
-    const node = this.#node
-    const mac = node
-      ? node.createHmac('sha256', this.#raw[0]!).update(id, 'utf8').digest()
-      : new Uint8Array(await crypto.subtle.sign('HMAC', await this.#keys[0]!, utf8.encode(id)))
-    const value = `${id}.${base64urlEncode(mac)}`
+    const value = `${id}.${base64urlEncode(await hmacSign(this.#secrets[0]!, id, this.#backend))}`
     this.#remember(value, id)
     return value
   }
@@ -55,37 +50,14 @@ export class Signer {
     let mac = body.slice(dot + 1)
     if (legacy) mac = mac.replace(/\+/g, '-').replace(/\//g, '_')
     const signature = base64urlDecode(mac)
-    if (!signature || signature.length !== 32) return undefined
-    const node = this.#node
-    if (node) {
-      for (const secret of this.#raw) {
-        // timingSafeEqual compares in constant time.
-        if (node.timingSafeEqual(node.createHmac('sha256', secret).update(id, 'utf8').digest(), signature)) {
-          this.#remember(value, id)
-          return id
-        }
-      }
-      return undefined
-    }
-    const data = utf8.encode(id)
-    for (const key of this.#keys) {
-      // crypto.subtle.verify compares in constant time.
-      if (await crypto.subtle.verify('HMAC', await key, signature, data)) {
-        this.#remember(value, id)
-        return id
-      }
-    }
-    return undefined
+    if (!signature || signature.length !== MAC_BYTES) return undefined
+    if ((await hmacVerify(this.#secrets, id, signature, this.#backend)) === -1) return undefined
+    this.#remember(value, id)
+    return id
   }
 
   #remember(value: string, id: string): void {
     if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.clear()
     this.#verified.set(value, id)
   }
-}
-
-/** SHA-256 of a string, base64url: how `hashIds` keys the store. */
-export async function sha256(text: string): Promise<string> {
-  if (nodeCrypto) return base64urlEncode(nodeCrypto.createHash('sha256').update(text, 'utf8').digest())
-  return base64urlEncode(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(text))))
 }

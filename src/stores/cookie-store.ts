@@ -293,7 +293,7 @@ export class CookieStore implements StatelessStore {
       const sealer = this.#sealer
       if (!sealer) return undefined
       let sealed = sealer.open(value)
-      // Synchronous on node:crypto; a promise on Web Crypto.
+      // Synchronous on node:crypto, and for a value the sealer remembers; else a promise (Web Crypto).
       if (sealed instanceof Promise) sealed = await sealed
       if (sealed === undefined) return undefined
       const payload = JSON.parse(sealed.payload) as unknown
