@@ -109,6 +109,9 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
   const restore = snapshot(state, changedKeys)
   const oldKeys = state.oldKeys
   const userChanged = state.userChanged
+  // A cookie in an older format or under an older secret is re-issued on this response, rolling
+  // or not (review 8: a rotation completes as users come back).
+  const reseal = state.reseal
   state.stored = true
   state.expiresAt = expiresAt
   state.regenerated = false
@@ -116,7 +119,7 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
   state.reseal = false
   state.userChanged = false
   state.oldKeys = NONE
-  const sendCookie = fresh || (due && config.rolling)
+  const sendCookie = fresh || reseal || (due && config.rolling)
   const optional = !changed && !fresh
 
   if (config.stateless) {

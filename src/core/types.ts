@@ -81,8 +81,11 @@ export interface SessionStore {
  */
 export interface StatelessStore {
   readonly stateless: true
-  /** Called once by `createSessions`, before any seal or unseal, with the validated secrets (newest first). */
-  init?(context: { secrets: readonly string[] }): void
+  /**
+   * Called once by `createSessions`, before any seal or unseal, with the validated secrets (newest
+   * first), the cookie name to bind seals to, and whether seals not bound to it still open (review 4).
+   */
+  init?(context: { secrets: readonly string[]; name?: string; acceptUnbound?: () => boolean }): void
   /** Seals id and record into a cookie value. */
   seal(id: string, record: SessionRecord): Promise<string>
   /**

@@ -112,6 +112,10 @@ const DEFAULT_IRON_TTL_SEC = 14 * 24 * 3600
 export interface CookieStoreContext {
   /** The validated secrets, newest first: the first seals, every one opens. */
   secrets: readonly string[]
+  /** The cookie name: seals are bound to it (`t2.`, review 4). Without it, `t1.` seals. */
+  name?: string
+  /** Whether a seal not bound to the name (`t1.`) still opens now (`acceptUnboundUntil`). @default always */
+  acceptUnbound?: () => boolean
 }
 
 /** Version of the JSON payload inside the seal. */
@@ -198,6 +202,8 @@ export class CookieStore implements StatelessStore {
   readonly #noExpiryUntil: number
   readonly #ironUser: IronOptions['userId']
   #secrets: readonly string[] | undefined
+  #name: string | undefined
+  #acceptUnbound: () => boolean = () => true
   #sealer: Sealer | undefined
   /** Whether the session of `userId` created at `createdAt` was revoked; present only with `revokedBefore`. */
   readonly isRevoked?: (userId: string, createdAt: number) => Promise<boolean>
@@ -265,13 +271,17 @@ export class CookieStore implements StatelessStore {
     if (!Array.isArray(secrets) || secrets.length === 0 || secrets.some((s) => typeof s !== 'string' || s.length < 32)) {
       throw new TypeError('CookieStore needs at least one secret of 32 characters or more (createSessions({ secrets }))')
     }
+    const { name, acceptUnbound } = context
     if (this.#secrets) {
       const same = this.#secrets.length === secrets.length && this.#secrets.every((s, i) => s === secrets[i])
-      if (same) return
-      throw new TypeError('This CookieStore is already used with other secrets; create one CookieStore per createSessions()')
+      if (!same) throw new TypeError('This CookieStore is already used with other secrets; create one CookieStore per createSessions()')
+      if (name === undefined || name === this.#name) return
+      if (this.#name !== undefined) throw new TypeError('This CookieStore is already used under another cookie name; create one CookieStore per createSessions()')
     }
     this.#secrets = [...secrets]
-    this.#sealer = new Sealer(this.#secrets)
+    this.#name = name
+    if (acceptUnbound) this.#acceptUnbound = acceptUnbound
+    this.#sealer = new Sealer(this.#secrets, undefined, name)
   }
 
   async seal(id: string, record: SessionRecord): Promise<string> {
@@ -296,6 +306,8 @@ export class CookieStore implements StatelessStore {
       // Synchronous on node:crypto, and for a value the sealer remembers; else a promise (Web Crypto).
       if (sealed instanceof Promise) sealed = await sealed
       if (sealed === undefined) return undefined
+      // Review 4: a t1. seal may come from another cookie name under the same secret.
+      if (this.#name !== undefined && !sealed.bound && !this.#acceptUnbound()) return undefined
       const payload = JSON.parse(sealed.payload) as unknown
       if (!isPlainObject(payload) || payload.v !== PAYLOAD_VERSION) return undefined
       const { i: id, d: data, c: createdAt, e: expiresAt, u: userId } = payload
@@ -304,8 +316,9 @@ export class CookieStore implements StatelessStore {
       const record: SessionRecord = { data, createdAt, expiresAt }
       if (userId !== undefined) record.userId = userId
       const opened: OpenedSession = { id, record }
-      // Sealed under an older secret: written again under the current one at the next commit.
-      if (!sealed.current) opened.reseal = true
+      // Sealed under an older secret, or not bound to the cookie name (a t1. seal): written again
+      // under the current secret, bound, on this response (reviews 4 and 8).
+      if (!sealed.current || (this.#name !== undefined && !sealed.bound)) opened.reseal = true
       return opened
     } catch {
       return undefined
