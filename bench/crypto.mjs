@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url'
 
 const dist = path.resolve(process.argv[2] ?? 'dist')
 const load = (file) => import(pathToFileURL(path.join(dist, 'esm/core', file)).href)
-const { nodeBackend, webBackend, sha256Bytes } = await load('crypto.js')
+const { webBackend, sha256Bytes } = await load('crypto.js')
+const { nodeBackend } = await import(pathToFileURL(path.join(dist, 'esm/adapters/node-crypto.js')).href)
 const { Sealer } = await load('seal.js')
 const { Signer } = await load('sign.js')
 if (!nodeBackend) throw new Error('node:crypto is not reachable here (process.getBuiltinModule): nothing to compare')

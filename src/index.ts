@@ -11,6 +11,8 @@
  * @module
  */
 import { installAutoCommit } from './adapters/autocommit.js'
+import { nodeBackend } from './adapters/node-crypto.js'
+import { useBackend } from './core/crypto.js'
 import type { SessionsOptions } from './core/options.js'
 import type { SessionData } from './core/types.js'
 import { sessionsOver, type Sessions } from './sessions.js'
@@ -32,6 +34,10 @@ import { sessionsOver, type Sessions } from './sessions.js'
 export function createSessions<Data extends object = SessionData>(options: SessionsOptions = {}): Sessions<Data> {
   return sessionsOver<Data>(options, installAutoCommit)
 }
+
+// Seal, sign and hash on node:crypto where the runtime has it (Node, Bun, Deno): synchronous and
+// several times cheaper than Web Crypto (decisions/crypto.md). The Edge build stays on Web Crypto.
+if (nodeBackend) useBackend(nodeBackend)
 
 export type { Sessions } from './sessions.js'
 export { Session } from './core/session.js'

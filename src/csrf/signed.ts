@@ -1,25 +1,13 @@
 // Signed double-submit tokens: `<random>.<HMAC-SHA-256(secret, session id, random)>`, computed
 // from the session id, nothing stored. For sessions that cannot be written when the page renders
 // (a Next.js server component) or apps that keep nothing per session.
+import { hmacSign, hmacVerify } from '../core/crypto.js'
 import { base64urlEncode, utf8 } from '../core/encoding.js'
 import { randomToken, TOKEN_LENGTH, tokenBytes } from './bytes.js'
 import { fail, OK, type CsrfResult } from './result.js'
 
 /** One secret or a list of them: the first signs, every one verifies. Each at least 32 characters. */
 export type CsrfSecrets = string | readonly string[]
-
-const keyCache = new Map<string, Promise<CryptoKey>>()
-const KEY_CACHE_SIZE = 64
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keyCache.get(secret)
-  if (!key) {
-    if (keyCache.size >= KEY_CACHE_SIZE) keyCache.clear()
-    key = crypto.subtle.importKey('raw', utf8.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
-    keyCache.set(secret, key)
-  }
-  return key
-}
 
 /** The secrets as a list; a TypeError naming `caller` when they are missing or short. */
 export function secretList(secrets: CsrfSecrets, caller: string): readonly string[] {
@@ -52,8 +40,10 @@ export async function createCsrfToken(secrets: CsrfSecrets, sessionId: string): 
   const [secret] = secretList(secrets, 'createCsrfToken')
   if (typeof sessionId !== 'string' || sessionId === '') throw new TypeError('createCsrfToken: sessionId must be a non-empty string')
   const random = randomToken()
-  const mac = await crypto.subtle.sign('HMAC', await hmacKey(secret!), signedMessage(sessionId, random))
-  return `${random}.${base64urlEncode(new Uint8Array(mac))}`
+  // The crypto module's key cache and backend: the key is shared with signed ids, the MAC
+  // synchronous on node:crypto.
+  const mac = await hmacSign(secret!, signedMessage(sessionId, random))
+  return `${random}.${base64urlEncode(mac)}`
 }
 
 /** Checks a token from {@link createCsrfToken} for `sessionId` (any of `secrets` may have signed it). */
@@ -66,10 +56,6 @@ export async function verifySignedCsrfToken(secrets: CsrfSecrets, sessionId: str
   const mac = tokenBytes(token.slice(TOKEN_LENGTH + 1))
   if (!tokenBytes(random) || !mac) return fail('invalid-token')
   const message = signedMessage(sessionId, random)
-  const signature = new Uint8Array(mac)
-  for (const secret of list) {
-    // crypto.subtle.verify compares the MAC in constant time.
-    if (await crypto.subtle.verify('HMAC', await hmacKey(secret), signature, message)) return OK
-  }
-  return fail('invalid-token')
+  // Each comparison runs in constant time.
+  return (await hmacVerify(list, message, new Uint8Array(mac))) === -1 ? fail('invalid-token') : OK
 }

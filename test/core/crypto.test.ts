@@ -7,7 +7,9 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } from 'node:crypto'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { backend, cachedKey, hmacKey, hmacSign, hmacVerify, nodeBackend, sha256, webBackend, type Backend } from '../../src/core/crypto.js'
+import { nodeBackend } from '../../src/adapters/node-crypto.js'
+import { backend, cachedKey, hmacKey, hmacSign, hmacVerify, sha256, webBackend, type Backend } from '../../src/core/crypto.js'
+import '../../src/index.js' // the Node build installs the node backend
 import { base64urlDecode, base64urlEncode, isCanonicalBase64url } from '../../src/core/encoding.js'
 import { Sealer } from '../../src/core/seal.js'
 import { Signer } from '../../src/core/sign.js'
