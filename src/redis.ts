@@ -20,3 +20,4 @@ export {
   type NodeRedisClusterLike,
   type NodeRedisSentinelLike,
 } from './stores/redis/clients.js'
+export { redisRevocations, type RedisRevocationsOptions } from './stores/redis/revocations.js'

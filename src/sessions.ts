@@ -43,20 +43,24 @@ export interface Sessions<Data extends object = SessionData> {
   readonly config: Readonly<Config>
 }
 
-const DEFAULT_STORE = Symbol.for('tessera.defaultStore')
+const DEFAULT_STORE = Symbol.for('tessera.defaultStoresByName')
 const WARNED = Symbol.for('tessera.warnedProductionMemoryStore')
 
-// One MemoryStore per process, kept on globalThis: Next.js bundles route handlers, pages and
-// proxy.ts separately, and each bundle would otherwise get its own empty store.
-function defaultStore(): SessionStore {
+// One MemoryStore per process and cookie name, kept on globalThis: Next.js bundles route handlers,
+// pages and proxy.ts separately, and each bundle would otherwise get its own empty store. Per name
+// (review 4): two configurations (`prefs`, `auth`) never share ids.
+function defaultStore(name: string): SessionStore {
   // On globalThis, like the store: each Next.js bundle has its own copy of this module.
-  const global = globalThis as { [DEFAULT_STORE]?: MemoryStore; [WARNED]?: boolean }
+  const global = globalThis as { [DEFAULT_STORE]?: Map<string, MemoryStore>; [WARNED]?: boolean }
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
   if (env?.NODE_ENV === 'production' && !global[WARNED]) {
     global[WARNED] = true
     console.warn('tessera: using the in-process MemoryStore in production; sessions are lost on restart and not shared between processes. Pass a RedisStore or PostgresStore.')
   }
-  return (global[DEFAULT_STORE] ??= new MemoryStore())
+  const stores = (global[DEFAULT_STORE] ??= new Map())
+  let store = stores.get(name)
+  if (!store) stores.set(name, (store = new MemoryStore()))
+  return store
 }
 
 /** Makes a node:http response commit the session before its headers leave (adapters/autocommit.ts). */
@@ -69,10 +73,12 @@ export type AutoCommit = (session: Session<object>, res: NodeResponse) => void
 export function sessionsOver<Data extends object = SessionData>(options: SessionsOptions, installAutoCommit: AutoCommit | undefined): Sessions<Data> {
   const config = resolveConfig(options, defaultStore)
   // The cookie store seals with the app's secrets: it gets them here, once.
-  if (config.stateless) (config.store as StatelessStore).init?.({ secrets: config.secrets })
+  // Review 4: the cookie name goes into every seal's associated data and every id's MAC.
+  const acceptUnbound = (): boolean => Date.now() < config.acceptUnboundUntil
+  if (config.stateless) (config.store as StatelessStore).init?.({ secrets: config.secrets, name: config.name, acceptUnbound })
   const engine: Engine = {
     config,
-    signer: config.secrets.length && !config.stateless ? new Signer(config.secrets) : undefined,
+    signer: config.secrets.length && !config.stateless ? new Signer(config.secrets, undefined, config.name, acceptUnbound) : undefined,
     events: config.onEvent ? new EventSink(config.onEvent) : undefined,
     cookieNames: Object.freeze([config.name]),
   }

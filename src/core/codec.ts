@@ -5,7 +5,7 @@ import { isCookieValue } from './cookie.js'
 import { generateId, isValidId } from './id.js'
 import { after, type MaybePromise } from './maybe.js'
 import type { Config } from './options.js'
-import { sha256 } from './sign.js'
+import { sha256, type Verified } from './sign.js'
 import type { Engine } from './state.js'
 
 export interface NewId {
@@ -56,7 +56,10 @@ export async function decodeValue(config: Config, raw: string): Promise<string |
   }
 }
 
-/** The id a (decoded) cookie value carries, when its signature (with `secrets`) or its shape holds. */
-export function idOf(engine: Engine, value: string): MaybePromise<string | undefined> {
-  return engine.signer ? engine.signer.unsign(value) : isValidId(value) ? value : undefined
+/**
+ * The id a (decoded) cookie value carries, when its signature (with `secrets`) or its shape holds;
+ * `reseal`: the value must be written again now (an older secret, an unbound MAC, express-session's format).
+ */
+export function idOf(engine: Engine, value: string): MaybePromise<Verified | undefined> {
+  return engine.signer ? engine.signer.verify(value) : isValidId(value) ? { id: value, reseal: false } : undefined
 }

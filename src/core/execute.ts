@@ -8,7 +8,7 @@ import { SessionError } from './errors.js'
 import { callStore } from './load.js'
 import { after, attempt, isThenable, type MaybePromise } from './maybe.js'
 import type { Plan, StoreWrite } from './plan.js'
-import type { SessionStore } from './types.js'
+import type { SessionStore, StatelessStore } from './types.js'
 
 const NO_LINES: string[] = []
 
@@ -99,5 +99,7 @@ function call(store: SessionStore, w: StoreWrite): MaybePromise<void | boolean> 
       return store.touch!(w.key, w.expiresAt)
     case 'rotate':
       return store.rotate!(w.oldKey, w.key, w.record)
+    case 'revoke-seal':
+      return (store as unknown as StatelessStore).revokeSeal!(w.id, w.until)
   }
 }

@@ -9,6 +9,7 @@ import { newId, decodeValue, encodeValue, idOf, storeKey } from './codec.js'
 import type { RequestContext } from './context.js'
 import { MAX_CHUNKS, type RequestCookies } from './cookie.js'
 import { storeError } from './errors.js'
+import type { Verified } from './sign.js'
 import { after, isThenable, type MaybePromise } from './maybe.js'
 import { Session } from './session.js'
 import { NONE, newState, type Engine } from './state.js'
@@ -50,23 +51,23 @@ export function load(engine: Engine, ctx: RequestContext): MaybePromise<Session>
 
 /** Cookie value (decoded) → id, through its signature or its shape. */
 function verify(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, value: string | undefined): MaybePromise<Session> {
-  const id = value === undefined ? undefined : idOf(engine, value)
-  if (isThenable(id)) return id.then((valid) => lookUp(engine, ctx, names, raw, value!, valid))
-  return lookUp(engine, ctx, names, raw, value!, id)
+  const verified = value === undefined ? undefined : idOf(engine, value)
+  if (isThenable(verified)) return verified.then((valid) => lookUp(engine, ctx, names, raw, valid))
+  return lookUp(engine, ctx, names, raw, verified)
 }
 
 /** Id → the store's record. */
-function lookUp(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, value: string, id: string | undefined): MaybePromise<Session> {
-  if (id === undefined) {
+function lookUp(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, verified: Verified | undefined): MaybePromise<Session> {
+  if (verified === undefined) {
     engine.events?.emit('invalid-signature', raw, undefined, ctx.key)
     return fresh(engine, ctx, names)
   }
-  const key = storeKey(engine.config, id)
-  if (isThenable(key)) return key.then((hashed) => read(engine, ctx, names, raw, value, id, hashed))
-  return read(engine, ctx, names, raw, value, id, key)
+  const key = storeKey(engine.config, verified.id)
+  if (isThenable(key)) return key.then((hashed) => read(engine, ctx, names, raw, verified, hashed))
+  return read(engine, ctx, names, raw, verified, key)
 }
 
-function read(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, value: string, id: string, key: string): MaybePromise<Session> {
+function read(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, verified: Verified, key: string): MaybePromise<Session> {
   let stored: MaybePromise<SessionRecord | null | undefined>
   try {
     stored = (engine.config.store as SessionStore).get(key)
@@ -75,22 +76,23 @@ function read(engine: Engine, ctx: RequestContext, names: readonly string[], raw
   }
   if (isThenable(stored)) {
     return stored.then(
-      (record) => found(engine, ctx, names, raw, value, id, key, record),
+      (record) => found(engine, ctx, names, raw, verified, key, record),
       (cause: unknown) => {
         throw storeError('read the session', cause)
       },
     )
   }
-  return found(engine, ctx, names, raw, value, id, key, stored)
+  return found(engine, ctx, names, raw, verified, key, stored)
 }
 
-function found(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, value: string, id: string, key: string, stored: unknown): MaybePromise<Session> {
+function found(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, verified: Verified, key: string, stored: unknown): MaybePromise<Session> {
   if (!isRecord(stored)) {
     engine.events?.emit('unknown-id', key, undefined, ctx.key)
     return fresh(engine, ctx, names)
   }
-  // An express-session cookie (s:<id>.<mac>) is re-issued in Tessera's format at once.
-  return judge(engine, ctx, names, raw, { id, key, record: stored, reseal: value.startsWith('s:') })
+  // Re-issued in the current format at once: an express-session cookie (s:<id>.<mac>), an id
+  // signed before review 4 (not bound to the name) or under an older secret (review 8).
+  return judge(engine, ctx, names, raw, { id: verified.id, key, record: stored, reseal: verified.reseal })
 }
 
 /** The policy: a record past its idle or absolute expiry, or revoked, gives a fresh session. */
@@ -105,6 +107,22 @@ function judge(engine: Engine, ctx: RequestContext, names: readonly string[], ra
     if (config.stateless || absoluteEnd > now) return fresh(engine, ctx, names)
     return after(callStore('destroy an expired session', () => (config.store as SessionStore).destroy(key)), () => fresh(engine, ctx, names))
   }
+  const { isSealRevoked } = config.store as StatelessStore
+  // Review 2: a seal whose id was revoked (a logout, a regenerate) no longer opens.
+  if (config.stateless && isSealRevoked) {
+    return after(callStore('check revocation', () => isSealRevoked.call(config.store, id)), (revoked) => {
+      if (!revoked) return judgeUser(engine, ctx, names, raw, session)
+      events?.emit('revoked', key, record.userId, ctx.key)
+      return fresh(engine, ctx, names)
+    })
+  }
+  return judgeUser(engine, ctx, names, raw, session)
+}
+
+/** `revokedBefore` (the cookie store's per-user revocation), for a session bound to a user. */
+function judgeUser(engine: Engine, ctx: RequestContext, names: readonly string[], raw: string, session: Found): MaybePromise<Session> {
+  const { config, events } = engine
+  const { key, record } = session
   const { isRevoked } = config.store as StatelessStore
   if (config.stateless && isRevoked && record.userId !== undefined) {
     const userId = record.userId
@@ -129,7 +147,9 @@ function loaded(engine: Engine, ctx: RequestContext, names: readonly string[], r
       new Session(engine, ctx, newState(false, id, key, cookieValue, record.createdAt, record.expiresAt, record.userId, reseal, names), record.data),
     )
   }
-  return new Session(engine, ctx, newState(false, id, key, raw, record.createdAt, record.expiresAt, record.userId, reseal, names), record.data)
+  const state = newState(false, id, key, raw, record.createdAt, record.expiresAt, record.userId, reseal, names)
+  if (config.stateless) state.sealId = id
+  return new Session(engine, ctx, state, record.data)
 }
 
 /** A new, empty session (nothing is stored until it holds data). */

@@ -73,6 +73,15 @@ export interface SessionsOptions {
   autoCommit?: boolean
   /** Receives session events (created, destroyed, invalid-signature, ...) with a salted hash of the id. */
   onEvent?: (event: SessionEvent) => void
+  /**
+   * Cookies are bound to their name (review 4): a signed id's MAC and a sealed cookie's associated
+   * data include it, so one configuration's cookie is refused under another's name even with the
+   * same secret. Cookies written before (an unbound MAC, a `t1.` seal, express-session's `s:`)
+   * still open, and are re-issued bound on that response; after this time (a `Date` or
+   * milliseconds since the epoch) they no longer open. Set it to your upgrade plus `ttl`.
+   * @default never: unbound cookies keep opening (and can be replayed under another name)
+   */
+  acceptUnboundUntil?: Date | number
 }
 
 /** The options after validation, in milliseconds. */
@@ -104,6 +113,8 @@ export interface Config {
   encode: ((value: string) => string | Promise<string>) | undefined
   decode: ((cookieValue: string) => string | null | undefined | Promise<string | null | undefined>) | undefined
   autoCommit: boolean
+  /** Milliseconds since the epoch; Infinity when unbound cookies always open. */
+  acceptUnboundUntil: number
 }
 
 const DAY = 24 * 60 * 60
@@ -152,9 +163,12 @@ function missingSecret(refuse: boolean): void {
 }
 
 /** Validates options once, at construction: a bad option throws a `TypeError` naming it. */
-export function resolveConfig(options: SessionsOptions, defaultStore: () => SessionStore): Config {
+export function resolveConfig(options: SessionsOptions, defaultStore: (name: string) => SessionStore): Config {
   if (typeof options !== 'object' || options === null) fail('object', 'must be an object')
-  const store = options.store ?? defaultStore()
+  const name = options.name ?? 'sid'
+  if (typeof name !== 'string' || !isCookieName(name)) fail('name', `must be a valid cookie name, got ${JSON.stringify(name)}`)
+  // Review 4: one default store per cookie name, so two configurations never share ids.
+  const store = options.store ?? defaultStore(name)
   if (!isStore(store)) fail('store', 'must have get, set and destroy methods (or be a CookieStore)')
   const stateless = (store as StatelessStore).stateless === true
 
@@ -170,8 +184,8 @@ export function resolveConfig(options: SessionsOptions, defaultStore: () => Sess
   })
   if (stateless && secrets.length === 0) fail('secrets', 'is required by the cookie store (it seals the session with it)')
 
-  const name = options.name ?? 'sid'
-  if (typeof name !== 'string' || !isCookieName(name)) fail('name', `must be a valid cookie name, got ${JSON.stringify(name)}`)
+  const until = options.acceptUnboundUntil instanceof Date ? options.acceptUnboundUntil.getTime() : options.acceptUnboundUntil ?? Infinity
+  if (typeof until !== 'number' || Number.isNaN(until)) fail('acceptUnboundUntil', 'must be a Date or milliseconds since the epoch')
 
   const ttl = seconds('ttl', options.ttl, 14 * DAY, 1)
   const absoluteTtl = options.absoluteTtl === undefined ? undefined : seconds('absoluteTtl', options.absoluteTtl, 0, 1)
@@ -240,5 +254,6 @@ export function resolveConfig(options: SessionsOptions, defaultStore: () => Sess
     encode: options.encode,
     decode: options.decode,
     autoCommit: bool('autoCommit', options.autoCommit, true),
+    acceptUnboundUntil: until,
   }
 }

@@ -19,6 +19,8 @@ export type StoreWrite =
   | { op: 'touch'; key: string; expiresAt: number; what: string }
   /** The store's `rotate`: answers false when `oldKey` was gone, and the plan's `gone` then runs. */
   | { op: 'rotate'; oldKey: string; key: string; record: SessionRecord; what: string }
+  /** The cookie store's revocation list: seals of session `id` stop opening (review 2). */
+  | { op: 'revoke-seal'; id: string; until: number; what: string }
 
 export interface Plan {
   /** Store calls, run one after the other. */
@@ -76,11 +78,15 @@ function destroyPlan(engine: Engine, ctx: RequestContext, state: State, now: num
   const keys = config.stateless ? NONE : state.stored ? [...state.oldKeys, state.key] : state.oldKeys
   const names = new Set([config.name, ...state.cookiesReceived])
   const sendClear = state.stored || state.cookiesReceived.length > 0 || state.regenerated
+  const revoke = revokeSeal(engine, state, now)
   state.destroyCommitted = true
   state.stored = false
   state.oldKeys = NONE
+  state.sealId = undefined
+  const writes: StoreWrite[] = keys.map((key) => ({ op: 'destroy', key, what: 'destroy the session' }))
+  if (revoke) writes.push(revoke)
   return {
-    writes: keys.map((key) => ({ op: 'destroy', key, what: 'destroy the session' })),
+    writes,
     cookies: sendClear ? clear(engine, ctx, [...names], now) : NO_COOKIES,
     optional: false,
     restore,
@@ -103,6 +109,9 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
   const restore = snapshot(state, changedKeys)
   const oldKeys = state.oldKeys
   const userChanged = state.userChanged
+  // A cookie in an older format or under an older secret is re-issued on this response, rolling
+  // or not (review 8: a rotation completes as users come back).
+  const reseal = state.reseal
   state.stored = true
   state.expiresAt = expiresAt
   state.regenerated = false
@@ -110,12 +119,15 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
   state.reseal = false
   state.userChanged = false
   state.oldKeys = NONE
-  const sendCookie = fresh || (due && config.rolling)
+  const sendCookie = fresh || reseal || (due && config.rolling)
   const optional = !changed && !fresh
 
   if (config.stateless) {
     const sealer = config.store as StatelessStore
     const received = state.cookiesReceived
+    // After regenerate(), the seal the browser held (the old id) stops opening (review 2).
+    const revoke = state.sealId !== state.id ? revokeSeal(engine, state, now) : undefined
+    state.sealId = state.id
     const sealed = async (): Promise<readonly OutgoingCookie[]> => {
       const value = await sealer.seal(state.id, record(state, expiresAt))
       if (sealer.maxSize !== undefined && value.length > sealer.maxSize) {
@@ -128,7 +140,7 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
       state.cookiesReceived = out.filter((c) => c.value !== '').map((c) => c.name)
       return out
     }
-    return { writes: NO_WRITES, cookies: sealed, optional, restore }
+    return { writes: revoke ? [revoke] : NO_WRITES, cookies: sealed, optional, restore }
   }
 
   let writes: StoreWrite[]
@@ -163,6 +175,21 @@ function savePlan(engine: Engine, ctx: RequestContext, state: State, now: number
     done,
     gone,
   }
+}
+
+/** Keeps revoked seal ids this long past the latest expiry a seal could get: a request slower than that escapes the list. */
+export const REVOKE_MARGIN = 10 * 60 * 1000
+
+/**
+ * The cookie store's revocation of the seal the browser holds (`state.sealId`), where the store
+ * keeps a list: kept until no seal of that id can still be valid. A request in flight may seal
+ * it again up to `ttl` after its commit, so `now + ttl` plus a margin.
+ */
+function revokeSeal(engine: Engine, state: State, now: number): StoreWrite | undefined {
+  const { config } = engine
+  const id = state.sealId
+  if (!config.stateless || id === undefined || (config.store as StatelessStore).revokeSeal === undefined) return undefined
+  return { op: 'revoke-seal', id, until: Math.max(state.expiresAt, now + config.ttl) + REVOKE_MARGIN, what: 'revoke the seal' }
 }
 
 /** The session was gone when its rotation ran: it ends as a destroyed one (its cookies cleared). */

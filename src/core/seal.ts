@@ -3,11 +3,15 @@
 //   kid         the first 8 characters of base64url(SHA-256("tessera/seal/v1 kid\0" + secret))
 //   iv          12 random bytes
 //   ciphertext  AES-256-GCM of the UTF-8 payload with its 16-byte tag, `t1.<kid>` as associated data
+// `t2.<kid>.<iv>.<ciphertext+tag>` (review 4) is the same with `t2.<kid>.<cookie name>` as
+// associated data: the seal opens only under the cookie name it was made for. A Sealer given a
+// name seals t2 and still opens t1 (reported as unbound, to be re-sealed); one without seals t1.
 // Every cookie ever written must keep opening: nothing here may change without a new version tag.
 import { backend as defaultBackend, cachedKey, randomBytes, sha256Bytes, type Backend, type Bytes } from './crypto.js'
 import { base64urlEncode, utf8 } from './encoding.js'
 
 const VERSION = 't1'
+const BOUND_VERSION = 't2'
 const KDF_SALT = utf8.encode('tessera/seal/v1')
 const KDF_INFO = utf8.encode('tessera/seal/v1 aes-256-gcm')
 const KID_PREFIX = 'tessera/seal/v1 kid\0'
@@ -96,6 +100,8 @@ export interface Opened {
   readonly payload: string
   /** Sealed under the first secret (the one that seals now). */
   readonly current: boolean
+  /** A `t2.` seal, bound to this Sealer's cookie name; absent for a `t1.` one (written before review 4). */
+  readonly bound?: true
 }
 
 /**
@@ -115,14 +121,20 @@ export class Sealer {
   #recentChars = 0
   #ivs: Bytes = new Uint8Array(0)
   #ivAt = 0
+  /** The cookie name seals are bound to (t2), or undefined (t1). */
+  readonly #name: string | undefined
+  /** `t2.<kid>.<name>` per key: the associated data of bound seals. */
+  readonly #boundAad = new Map<SealKey, Bytes>()
 
   /**
    * @param secrets already validated (≥ 32 characters each); the first one seals.
    * @param backend internal (tests): the primitives to run on; by default the crypto module's switch.
+   * @param name the cookie name to bind seals to (`t2.`, review 4); without it, `t1.` seals.
    */
-  constructor(secrets: readonly string[], backend: Backend = defaultBackend) {
+  constructor(secrets: readonly string[], backend: Backend = defaultBackend, name?: string) {
     if (secrets.length === 0) throw new TypeError('Sealer needs at least one secret')
     this.#backend = backend
+    this.#name = name
     const build = (keys: SealKey[]): SealKeys => {
       const byKid = new Map<string, SealKey>()
       // Identical secrets share a kid; the first one wins, they hold the same key anyway.
@@ -147,14 +159,17 @@ export class Sealer {
 
   /** Encrypts `payload` (as UTF-8) under the first secret with a fresh random IV. */
   async seal(payload: string): Promise<string> {
-    const { kid, aad, key } = (this.#keys ?? (await this.#ready!)).current
+    const current = (this.#keys ?? (await this.#ready!)).current
+    const { kid, key } = current
+    const bound = this.#name !== undefined
+    const aad = bound ? this.#aadOf(current) : current.aad
     const iv = this.#nextIv()
     const backend = this.#backend
     const sealed = backend.encrypt(key, iv, aad, payload)
-    const value = `${VERSION}.${kid}.${backend.encode(iv)}.${backend.encode(sealed instanceof Uint8Array ? sealed : await sealed)}`
+    const value = `${bound ? BOUND_VERSION : VERSION}.${kid}.${backend.encode(iv)}.${backend.encode(sealed instanceof Uint8Array ? sealed : await sealed)}`
     // It opens to `payload` exactly when that is well-formed UTF-16 (a lone surrogate comes back
     // as U+FFFD); anything else is simply not remembered.
-    if (isWellFormed(payload)) this.#remember(value, { payload, current: true })
+    if (isWellFormed(payload)) this.#remember(value, bound ? { payload, current: true, bound } : { payload, current: true })
     return value
   }
 
@@ -187,8 +202,10 @@ export class Sealer {
         this.#remember(older.value, older.opened)
         return older.opened
       }
-      // t1.<kid 8>.<iv 16>.<ct>
-      if (value.charCodeAt(2) !== 46 || !value.startsWith(VERSION)) return undefined
+      // t1.<kid 8>.<iv 16>.<ct>, or t2 (bound to the name) when this Sealer has one
+      if (value.charCodeAt(2) !== 46) return undefined
+      const bound = this.#name !== undefined && value.startsWith(BOUND_VERSION)
+      if (!bound && !value.startsWith(VERSION)) return undefined
       const kidEnd = 3 + KID_LENGTH
       const ivEnd = kidEnd + 1 + IV_CHARS
       if (value.charCodeAt(kidEnd) !== 46 || value.charCodeAt(ivEnd) !== 46) return undefined
@@ -202,17 +219,24 @@ export class Sealer {
       if (!sealed || sealed.length < TAG_BYTES) return undefined
       const current = key === keys.current
       const opened = (plaintext: Uint8Array): Opened => {
-        const result = { payload: fatalUtf8.decode(plaintext), current }
+        const result: Opened = bound ? { payload: fatalUtf8.decode(plaintext), current, bound } : { payload: fatalUtf8.decode(plaintext), current }
         if (value.length <= CACHE_VALUE_MAX) this.#remember(own(value), result)
         return result
       }
       // Throws or rejects when the tag does not verify; nothing is decoded before that.
-      const plaintext = backend.decrypt(key.key, iv, key.aad, sealed)
+      const plaintext = backend.decrypt(key.key, iv, bound ? this.#aadOf(key) : key.aad, sealed)
       if (plaintext instanceof Uint8Array) return opened(plaintext)
       return plaintext.then(opened).catch(() => undefined)
     } catch {
       return undefined
     }
+  }
+
+  /** The associated data of a bound seal under `key`: `t2.<kid>.<name>`, made once per key. */
+  #aadOf(key: SealKey): Bytes {
+    let aad = this.#boundAad.get(key)
+    if (aad === undefined) this.#boundAad.set(key, (aad = utf8.encode(`${BOUND_VERSION}.${key.kid}.${this.#name!}`)))
+    return aad
   }
 
   #remember(value: string, opened: Opened): void {

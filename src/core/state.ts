@@ -37,6 +37,8 @@ export interface State {
   touchRequested: boolean
   /** The cookie opened in an older format or under an older secret: write it again at commit. */
   reseal: boolean
+  /** Cookie store: the session id the request's seal carried (revoked at destroy or after regenerate); undefined for a new session. */
+  sealId: string | undefined
   /** Names of session cookies the browser holds: those the request carried, then those an earlier commit of this request set. */
   cookiesReceived: readonly string[]
   /** The app's own commit() failed (it saw the error): autoCommit does not retry behind its back. */
@@ -74,6 +76,7 @@ export function newState(
     regenerated: false,
     touchRequested: false,
     reseal,
+    sealId: undefined,
     cookiesReceived,
     commitFailed: false,
   }

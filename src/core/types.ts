@@ -81,8 +81,11 @@ export interface SessionStore {
  */
 export interface StatelessStore {
   readonly stateless: true
-  /** Called once by `createSessions`, before any seal or unseal, with the validated secrets (newest first). */
-  init?(context: { secrets: readonly string[] }): void
+  /**
+   * Called once by `createSessions`, before any seal or unseal, with the validated secrets (newest
+   * first), the cookie name to bind seals to, and whether seals not bound to it still open (review 4).
+   */
+  init?(context: { secrets: readonly string[]; name?: string; acceptUnbound?: () => boolean }): void
   /** Seals id and record into a cookie value. */
   seal(id: string, record: SessionRecord): Promise<string>
   /**
@@ -97,6 +100,17 @@ export interface StatelessStore {
   readonly maxChunks?: number
   /** Called by `revokeUser` when the store supports revocation of stateless sessions. */
   isRevoked?(userId: string, createdAt: number): Promise<boolean>
+  /**
+   * Whether seals carrying this session id were revoked (a logout, a `regenerate()`): checked on
+   * every request once the seal opened. Present only when the store keeps a revocation list.
+   */
+  isSealRevoked?(id: string): MaybePromise<boolean>
+  /**
+   * Records that seals carrying this session id no longer open, until `until` (ms since the
+   * epoch: the latest expiry any seal of that id can have). Called by the commit of a `destroy()`
+   * and of the first commit after `regenerate()` (the old id). Present with `isSealRevoked`.
+   */
+  revokeSeal?(id: string, until: number): MaybePromise<void>
 }
 
 /**

@@ -2,10 +2,14 @@
 // (AES-256-GCM, `t1.<kid>.<iv>.<ct>`; or, with `format: 'iron'`, iron-session's `Fe26.2`). No
 // server storage, so nothing to look up per request; the price is size (every request carries it)
 // and revocation (a copied cookie stays valid until it expires unless `revokedBefore` says otherwise).
-import { generateId, isValidId } from '../core/id.js'
+import { base64urlEncode, utf8 } from '../core/encoding.js'
+import { isValidId } from '../core/id.js'
 import { ironSeal, ironUnseal } from '../core/iron.js'
+import type { MaybePromise } from '../core/maybe.js'
+import { isObject } from '../core/plain.js'
 import { Sealer } from '../core/seal.js'
 import type { SessionRecord, StatelessStore } from '../core/types.js'
+import type { Revocations } from './revocations.js'
 
 /** Options of {@link CookieStore}. The secrets come from `createSessions({ secrets })`. */
 export interface CookieStoreOptions {
@@ -46,7 +50,7 @@ export interface CookieStoreOptions {
    * `legacySeals: false` refuses seals without iron-session 8's `~2` marker (iron-session 6/7's
    * `{ persistent }` shape), as iron-session 9 does: the marker sits outside the seal's HMAC.
    */
-  iron?: { password: string | Record<string, string>; legacySeals?: boolean }
+  iron?: IronOptions
   /**
    * Revocation for a stateless store: the time before which sessions of `userId` no longer count
    * (a `Date` or milliseconds since the epoch), or undefined when nothing was revoked. Called on
@@ -54,6 +58,44 @@ export interface CookieStoreOptions {
    * A rejection fails the request with `SessionError` `STORE_ERROR`. Needs `format: 'tessera'`.
    */
   revokedBefore?: (userId: string) => Date | number | undefined | null | Promise<Date | number | undefined | null>
+  /**
+   * Makes a logout final (review 2). A sealed session lives in the browser: without this, a
+   * request still running when the user logs out can answer afterwards with a valid seal (the
+   * session comes back), and the seal from before a `regenerate()` still opens. With a revocation
+   * list, `destroy()` and the first commit after `regenerate()` add the seal's session id to it,
+   * kept until no seal of that id can be valid (`ttl` past the logout, plus 10 minutes), and every
+   * request checks it (`has`, one look-up per request carrying a seal). `redisRevocations(client)`
+   * (`tessera/redis`) shares it between processes; `memoryRevocations()` serves one process.
+   */
+  revoked?: Revocations
+}
+
+/** The `iron` option of {@link CookieStore}: opening (and writing) iron-session's seals. */
+export interface IronOptions {
+  /** iron-session's password: a string, or its `{ id: password }` map (the highest id seals). */
+  password: string | Record<string, string>
+  /** `false` refuses seals without iron-session 8's `~2` marker (iron-session 6/7's shape). @default true */
+  legacySeals?: boolean
+  /**
+   * The `ttl` iron-session sealed with, in seconds. An iron seal carries its expiry, not its
+   * creation time: the session counts as created `ttl` before that expiry (review 3), so
+   * `absoluteTtl` and `revokedBefore` measure from there, and a re-sealed session keeps it.
+   * @default 1209600 (14 days, iron-session's default)
+   */
+  ttl?: number
+  /**
+   * A seal made with iron-session's `ttl: 0` carries no expiry at all. It opens until this time
+   * (a `Date` or milliseconds since the epoch) and never after, counting as created 14 days before
+   * it (or now, if that is later). Set it to when your migration ends. Without it such seals open
+   * until 14 days after this CookieStore was created (each process start moves that).
+   */
+  noExpiryUntil?: Date | number
+  /**
+   * The user a migrated session belongs to, read from its data (say `(data) => data.user?.id`):
+   * the session opens bound to that user, so `revokedBefore` ("log out everywhere") applies to
+   * it, and to its re-seal (review 3). Undefined or null: not bound.
+   */
+  userId?: (data: Record<string, unknown>) => string | number | undefined | null
 }
 
 /** What `StatelessStore.unseal` resolves to; `reseal` asks the core to write it again in the current format. */
@@ -64,10 +106,16 @@ export interface OpenedSession {
   reseal?: boolean
 }
 
+const DEFAULT_IRON_TTL_SEC = 14 * 24 * 3600
+
 /** What the core hands the store once, from `createSessions`. */
 export interface CookieStoreContext {
   /** The validated secrets, newest first: the first seals, every one opens. */
   secrets: readonly string[]
+  /** The cookie name: seals are bound to it (`t2.`, review 4). Without it, `t1.` seals. */
+  name?: string
+  /** Whether a seal not bound to the name (`t1.`) still opens now (`acceptUnboundUntil`). @default always */
+  acceptUnbound?: () => boolean
 }
 
 /** Version of the JSON payload inside the seal. */
@@ -150,14 +198,23 @@ export class CookieStore implements StatelessStore {
   readonly format: 'tessera' | 'iron'
   readonly #iron: string | Record<string, string> | undefined
   readonly #legacySeals: boolean
+  readonly #ironTtl: number
+  readonly #noExpiryUntil: number
+  readonly #ironUser: IronOptions['userId']
   #secrets: readonly string[] | undefined
+  #name: string | undefined
+  #acceptUnbound: () => boolean = () => true
   #sealer: Sealer | undefined
   /** Whether the session of `userId` created at `createdAt` was revoked; present only with `revokedBefore`. */
   readonly isRevoked?: (userId: string, createdAt: number) => Promise<boolean>
+  /** Whether seals of this session id were revoked; present only with `revoked`. */
+  readonly isSealRevoked?: (id: string) => MaybePromise<boolean>
+  /** Revokes seals of this session id until `until`; present only with `revoked`. */
+  readonly revokeSeal?: (id: string, until: number) => MaybePromise<void>
 
   constructor(options: CookieStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('CookieStore options must be an object')
-    const { format = 'tessera', chunk = true, iron, revokedBefore } = options
+    const { format = 'tessera', chunk = true, iron, revokedBefore, revoked } = options
     if (format !== 'tessera' && format !== 'iron') throw new TypeError(`CookieStore option format must be 'tessera' or 'iron', got ${JSON.stringify(format)}`)
     if (typeof chunk !== 'boolean') throw new TypeError(`CookieStore option chunk must be true or false, got ${JSON.stringify(chunk)}`)
     const largest = chunk ? MAX_CHUNKS * ONE_COOKIE : ONE_COOKIE
@@ -169,6 +226,18 @@ export class CookieStore implements StatelessStore {
     }
     if (iron !== undefined && !isPlainObject(iron)) throw new TypeError('CookieStore option iron must be an object: { password }')
     if (iron?.legacySeals !== undefined && typeof iron.legacySeals !== 'boolean') throw new TypeError('CookieStore option iron.legacySeals must be true or false')
+    const { ttl: ironTtl = DEFAULT_IRON_TTL_SEC, noExpiryUntil, userId: ironUser } = iron ?? {}
+    if (typeof ironTtl !== 'number' || !Number.isFinite(ironTtl) || ironTtl <= 0) {
+      throw new TypeError(`CookieStore option iron.ttl must be a number of seconds > 0 (the ttl iron-session sealed with), got ${JSON.stringify(ironTtl)}`)
+    }
+    const notAfter = noExpiryUntil instanceof Date ? noExpiryUntil.getTime() : noExpiryUntil
+    if (notAfter !== undefined && (typeof notAfter !== 'number' || !Number.isFinite(notAfter))) {
+      throw new TypeError('CookieStore option iron.noExpiryUntil must be a Date or milliseconds since the epoch')
+    }
+    if (ironUser !== undefined && typeof ironUser !== 'function') throw new TypeError('CookieStore option iron.userId must be a function (data) => string | number | undefined')
+    if (revoked !== undefined && (!isObject(revoked) || typeof revoked.has !== 'function' || typeof revoked.add !== 'function')) {
+      throw new TypeError('CookieStore option revoked must have has(sealId) and add(sealId, until) methods (see memoryRevocations, redisRevocations)')
+    }
     if (format === 'iron' && iron === undefined) throw new TypeError("CookieStore option format 'iron' needs iron: { password } (the password iron-session seals with)")
     if (revokedBefore !== undefined && typeof revokedBefore !== 'function') {
       throw new TypeError('CookieStore option revokedBefore must be a function (userId) => Date | number | undefined')
@@ -181,6 +250,13 @@ export class CookieStore implements StatelessStore {
     this.maxChunks = chunk ? MAX_CHUNKS : 1
     this.#iron = iron === undefined ? undefined : validateIronPassword(iron.password)
     this.#legacySeals = iron?.legacySeals ?? true
+    this.#ironTtl = ironTtl * 1000
+    this.#noExpiryUntil = notAfter ?? Date.now() + IRON_NO_EXPIRY_MS
+    this.#ironUser = ironUser
+    if (revoked) {
+      this.isSealRevoked = (id) => revoked.has(id)
+      this.revokeSeal = (id, until) => revoked.add(id, until)
+    }
     // Only a store that can answer has `isRevoked`: without it, the core reports revocation as
     // unsupported (SessionError UNSUPPORTED from revokeUser) instead of pretending it worked.
     if (revokedBefore) this.isRevoked = (userId, createdAt) => isRevokedBy(revokedBefore, userId, createdAt)
@@ -195,13 +271,17 @@ export class CookieStore implements StatelessStore {
     if (!Array.isArray(secrets) || secrets.length === 0 || secrets.some((s) => typeof s !== 'string' || s.length < 32)) {
       throw new TypeError('CookieStore needs at least one secret of 32 characters or more (createSessions({ secrets }))')
     }
+    const { name, acceptUnbound } = context
     if (this.#secrets) {
       const same = this.#secrets.length === secrets.length && this.#secrets.every((s, i) => s === secrets[i])
-      if (same) return
-      throw new TypeError('This CookieStore is already used with other secrets; create one CookieStore per createSessions()')
+      if (!same) throw new TypeError('This CookieStore is already used with other secrets; create one CookieStore per createSessions()')
+      if (name === undefined || name === this.#name) return
+      if (this.#name !== undefined) throw new TypeError('This CookieStore is already used under another cookie name; create one CookieStore per createSessions()')
     }
     this.#secrets = [...secrets]
-    this.#sealer = new Sealer(this.#secrets)
+    this.#name = name
+    if (acceptUnbound) this.#acceptUnbound = acceptUnbound
+    this.#sealer = new Sealer(this.#secrets, undefined, name)
   }
 
   async seal(id: string, record: SessionRecord): Promise<string> {
@@ -226,6 +306,8 @@ export class CookieStore implements StatelessStore {
       // Synchronous on node:crypto, and for a value the sealer remembers; else a promise (Web Crypto).
       if (sealed instanceof Promise) sealed = await sealed
       if (sealed === undefined) return undefined
+      // Review 4: a t1. seal may come from another cookie name under the same secret.
+      if (this.#name !== undefined && !sealed.bound && !this.#acceptUnbound()) return undefined
       const payload = JSON.parse(sealed.payload) as unknown
       if (!isPlainObject(payload) || payload.v !== PAYLOAD_VERSION) return undefined
       const { i: id, d: data, c: createdAt, e: expiresAt, u: userId } = payload
@@ -234,8 +316,9 @@ export class CookieStore implements StatelessStore {
       const record: SessionRecord = { data, createdAt, expiresAt }
       if (userId !== undefined) record.userId = userId
       const opened: OpenedSession = { id, record }
-      // Sealed under an older secret: written again under the current one at the next commit.
-      if (!sealed.current) opened.reseal = true
+      // Sealed under an older secret, or not bound to the cookie name (a t1. seal): written again
+      // under the current secret, bound, on this response (reviews 4 and 8).
+      if (!sealed.current || (this.#name !== undefined && !sealed.bound)) opened.reseal = true
       return opened
     } catch {
       return undefined
@@ -244,7 +327,8 @@ export class CookieStore implements StatelessStore {
 
   /** iron-session's seal of the data alone, expiring when the record does. */
   async #sealIron(record: SessionRecord): Promise<string> {
-    if (record.userId !== undefined) {
+    // A user the `iron.userId` mapping gives back at the next open needs no room in the seal.
+    if (record.userId !== undefined && (this.#ironUser === undefined || userOf(this.#ironUser, record.data) !== record.userId)) {
       throw new TypeError("CookieStore format 'iron' cannot carry bindUser()'s user: iron-session's seal holds the data alone (use format 'tessera')")
     }
     // A floor, not 0: ironSeal reads a ttl of 0 as "never expires".
@@ -267,10 +351,47 @@ export class CookieStore implements StatelessStore {
     if (!isPlainObject(data)) return undefined
     // The expiry field is covered by the HMAC ironUnseal just verified.
     const expiration = value.split('*')[5]
-    const expiresAt = expiration ? Number(expiration) + skewSec * 1000 : now + IRON_NO_EXPIRY_MS
-    if (!isTime(expiresAt)) return undefined
-    return { id: generateId(), record: { data, createdAt: now, expiresAt }, reseal: !iron || !current }
+    let expiresAt: number
+    let createdAt: number
+    if (expiration) {
+      expiresAt = Number(expiration) + skewSec * 1000
+      // Review 3: the seal was made `ttl` before its expiry; re-sealing keeps that time.
+      createdAt = Math.min(now, Number(expiration) - this.#ironTtl)
+    } else if (iron) {
+      // Sealing iron: iron-session's reading of `ttl: 0`, never expiring; each write sets one.
+      expiresAt = now + IRON_NO_EXPIRY_MS
+      createdAt = now
+    } else {
+      // Review 3: no expiry in the seal; a fixed not-after instead of "14 days from any request".
+      expiresAt = this.#noExpiryUntil
+      createdAt = Math.min(now, expiresAt - IRON_NO_EXPIRY_MS)
+      if (!(expiresAt > now)) return undefined
+    }
+    if (!isTime(expiresAt) || !isTime(createdAt)) return undefined
+    const record: SessionRecord = { data, createdAt, expiresAt }
+    if (this.#ironUser) {
+      const userId = userOf(this.#ironUser, data)
+      if (userId !== undefined) record.userId = userId
+    }
+    // An iron seal carries no id: the session's id is the seal's hash, so a revocation list
+    // (review 2) can refuse this very seal when it is replayed after a logout.
+    return { id: await sealHash(value), record, reseal: !iron || !current }
   }
+}
+
+/** The user the `iron.userId` mapping gives for `data`, as a string; undefined for none (or a mapping that throws). */
+function userOf(map: NonNullable<IronOptions['userId']>, data: Record<string, unknown>): string | undefined {
+  try {
+    const user = map(data)
+    return user === undefined || user === null ? undefined : String(user)
+  } catch {
+    return undefined
+  }
+}
+
+/** SHA-256 of a seal, base64url: a valid session id (43 characters) naming that seal. */
+async function sealHash(value: string): Promise<string> {
+  return base64urlEncode(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(value))))
 }
 
 /** Sessions of `userId` created before `revokedBefore(userId)` are revoked. */

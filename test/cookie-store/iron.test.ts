@@ -74,7 +74,7 @@ describe('CookieStore: migration from iron-session (real iron-session package)',
 
     const written = await jar.fetch(`${tessera.url}/set`, { method: 'POST', body: JSON.stringify({ visits: 4 }) })
     expect(written.headers.getSetCookie()).toHaveLength(1)
-    expect(jar.cookies.get('sid')).toMatch(/^t1\./)
+    expect(jar.cookies.get('sid')).toMatch(/^t2\./)
     expect((await json(await jar.fetch(tessera.url))).data).toEqual({ user: 'grace', visits: 4 })
     // The re-sealed cookie no longer needs the iron password.
     const plain = await nodeApp(cookieSessions().sessions as never)
@@ -128,7 +128,7 @@ describe('CookieStore: migration from iron-session (real iron-session package)',
     expect((await webRequest(cookieSessions().sessions, asCookie(seal))).session.isNew).toBe(true)
   })
 
-  it('honours the seal’s embedded expiry; a seal without expiry (ttl: 0) lives 14 days until re-sealed', async () => {
+  it('honours the seal’s embedded expiry; a seal without expiry (ttl: 0) opens until a fixed not-after', async () => {
     const T0 = Date.UTC(2031, 5, 1)
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(T0)
@@ -141,12 +141,12 @@ describe('CookieStore: migration from iron-session (real iron-session package)',
     vi.setSystemTime(T0 + 61_000)
     expect((await webRequest(sessions, asCookie(short))).session.isNew).toBe(true)
 
+    // Review 3: no expiry in the seal gives a fixed not-after (iron.noExpiryUntil; by default 14
+    // days after the store was made), not "14 days from any request".
+    vi.setSystemTime(T0 + 13 * 24 * 3600 * 1000)
+    expect(await peek(sessions, asCookie(forever))).toMatchObject({ isNew: false, data: { forever: true }, expiresAt: T0 + 14 * 24 * 3600 * 1000 })
     vi.setSystemTime(T0 + 365 * 24 * 3600 * 1000)
-    expect(await peek(sessions, asCookie(forever))).toMatchObject({
-      isNew: false,
-      data: { forever: true },
-      expiresAt: Date.now() + 14 * 24 * 3600 * 1000,
-    })
+    expect((await webRequest(sessions, asCookie(forever))).session.isNew).toBe(true)
   })
 
   it('iron-session v6/v7 tokens (no ~2, data under `persistent`) open; seals that hold no object do not', async () => {

@@ -52,7 +52,7 @@ describe('CookieStore in proxy.ts (NextRequest / NextResponse from next/server)'
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(/; HttpOnly/i)
     const resealed = setPairs(lines).get('sid')!
-    expect(resealed.startsWith('t1.')).toBe(true) // touchAfter 0: the expiry moved, so a new seal
+    expect(resealed.startsWith('t2.')).toBe(true) // touchAfter 0: the expiry moved, so a new seal
     expect(resealed).not.toBe(jar.get('sid'))
 
     // The re-sealed cookie opens with the same data.

@@ -364,7 +364,7 @@ describe('Next.js demo app in Chromium', { timeout: 60_000 }, () => {
     expect(await json(page, '/api/edge')).toEqual({ runtime: 'edge', views: 2 })
     expect(await json(page, '/api/edge')).toEqual({ runtime: 'edge', views: 3 })
     const sealed = (await page.context().cookies()).find((cookie) => cookie.name === 'edge_sid')
-    expect(sealed?.value.startsWith('t1.')).toBe(true)
+    expect(sealed?.value.startsWith('t2.')).toBe(true)
     expect(sealed?.value).not.toContain('views')
 
     const other = await newPage()
