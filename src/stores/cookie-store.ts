@@ -356,7 +356,8 @@ export class CookieStore implements StatelessStore {
     if (expiration) {
       expiresAt = Number(expiration) + skewSec * 1000
       // Review 3: the seal was made `ttl` before its expiry; re-sealing keeps that time.
-      createdAt = Math.min(now, Number(expiration) - this.#ironTtl)
+      // (Never before the epoch: a clock near 0, as in tests, would otherwise refuse the seal.)
+      createdAt = Math.max(0, Math.min(now, Number(expiration) - this.#ironTtl))
     } else if (iron) {
       // Sealing iron: iron-session's reading of `ttl: 0`, never expiring; each write sets one.
       expiresAt = now + IRON_NO_EXPIRY_MS
@@ -364,7 +365,7 @@ export class CookieStore implements StatelessStore {
     } else {
       // Review 3: no expiry in the seal; a fixed not-after instead of "14 days from any request".
       expiresAt = this.#noExpiryUntil
-      createdAt = Math.min(now, expiresAt - IRON_NO_EXPIRY_MS)
+      createdAt = Math.max(0, Math.min(now, expiresAt - IRON_NO_EXPIRY_MS))
       if (!(expiresAt > now)) return undefined
     }
     if (!isTime(expiresAt) || !isTime(createdAt)) return undefined
