@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { makeJars, runLoad } from './lib/load.mjs'
 import { childPids, cpuDelta, cpuOf, machineTicks, peakRss, TICK_US } from './lib/proc.mjs'
+import { bundleMarkdown, edgeBundleSizes } from './lib/bundle-size.mjs'
 import { chartSvg, markdown, median } from './lib/report.mjs'
 import { PATHS, SCENARIOS } from './lib/scenarios.mjs'
 import { selfCheck } from './lib/selfcheck.mjs'
@@ -463,12 +464,15 @@ async function main() {
       const { runMemoryBench } = await import('./memory.mjs')
       results.memory = await runMemoryBench({ sessions: process.env.BENCH_SESSIONS ? num('BENCH_SESSIONS', 0) : quick ? 100_000 : 1_000_000 })
     }
+    progress.log('bench: Edge bundle size (bench/lib/bundle-size.mjs)…')
+    results.bundle = await edgeBundleSizes()
+    for (const sizes of Object.values(results.bundle)) delete sizes.inputs
     results.durationSeconds = (Date.now() - started) / 1000
 
     mkdirSync(path.join(BENCH, 'results'), { recursive: true })
     const jsonFile = path.join(BENCH, 'results', `${stamp(new Date(started))}.json`)
     writeFileSync(jsonFile, JSON.stringify(results, null, 2) + '\n')
-    const md = markdown(results)
+    const md = markdown(results).replace(/\n!\[× bare per scenario\]/, `\n${bundleMarkdown(results.bundle).join('\n')}\n\n![× bare per scenario]`)
     writeFileSync(path.join(BENCH, 'RESULTS.md'), md)
     writeFileSync(path.join(BENCH, 'chart.svg'), chartSvg(results))
     console.log(md)
