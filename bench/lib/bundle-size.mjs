@@ -69,3 +69,13 @@ export function bundleMarkdown(sizes) {
     `| iron-session 9: \`getIronSession\` | ${kb(sizes.ironSession.minified)} | ${kb(sizes.ironSession.gzipped)} |`,
   ]
 }
+
+// `node bench/lib/bundle-size.mjs`: the section alone, with each bundle's largest inputs.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const sizes = await edgeBundleSizes()
+  console.log(bundleMarkdown(sizes).join('\n'))
+  for (const [name, { inputs }] of Object.entries(sizes)) {
+    console.log(`\n${name}, largest inputs (minified bytes in the bundle):`)
+    for (const { file, bytes } of inputs.slice(0, 12)) console.log(`  ${String(bytes).padStart(6)}  ${file}`)
+  }
+}
