@@ -19,11 +19,41 @@ export interface MemoryStoreOptions {
 /** The longest sweepInterval, in seconds: setTimeout waits at most 2^31 - 1 ms. */
 const MAX_SWEEP_SECONDS = 2_147_483
 
-interface Entry {
-  data: Record<string, unknown>
-  createdAt: number
-  expiresAt: number
-  userId: string | undefined
+// Classes, not object literals: every entry gets one fixed shape with exactly its fields in-object,
+// and an anonymous session (most of them) carries no userId slot at all.
+// The times are kept as milliseconds after the store's epoch (see Epoch): decisions/memory-store-layout.md.
+class Entry {
+  declare readonly userId: string | undefined // only a BoundEntry has the field
+  constructor(
+    public data: Record<string, unknown>,
+    public created: number,
+    public expires: number,
+  ) {}
+}
+
+class BoundEntry extends Entry {
+  constructor(
+    data: Record<string, unknown>,
+    created: number,
+    expires: number,
+    public override readonly userId: string,
+  ) {
+    super(data, created, expires)
+  }
+}
+
+/** Re-base (in a sweep) once the epoch is this old, so offsets stay small integers. */
+const REBASE_MS = 24 * 3600 * 1000
+
+/**
+ * A time as milliseconds after `epoch`. Date.now() values are beyond V8's small integers, so each
+ * was a 16-byte heap number behind its field; an offset below 2^31 ms (24.8 days) is an int32, kept
+ * in the field itself. `| 0` makes it one (exact: only when it fits); a time that does not fit stays
+ * an exact double.
+ */
+function offset(at: number, epoch: number): number {
+  const ms = at - epoch
+  return (ms | 0) === ms ? ms | 0 : ms
 }
 
 /**
@@ -44,6 +74,7 @@ export class MemoryStore implements SessionStore {
   readonly #users = new Map<string, Set<string>>()
   readonly #sweepMs: number
   readonly #max: number
+  #epoch = Date.now()
   #timer: ReturnType<typeof setInterval> | undefined
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -110,14 +141,17 @@ export class MemoryStore implements SessionStore {
   #get(id: string): SessionRecord | undefined {
     const entry = this.#use(id)
     if (!entry) return undefined
-    const record: SessionRecord = { data: copy(entry.data) as Record<string, unknown>, createdAt: entry.createdAt, expiresAt: entry.expiresAt }
+    const record: SessionRecord = { data: copy(entry.data) as Record<string, unknown>, createdAt: entry.created + this.#epoch, expiresAt: entry.expires + this.#epoch }
     if (entry.userId !== undefined) record.userId = entry.userId
     return record
   }
 
   #set(id: string, record: SessionRecord): boolean {
     if (record.expiresAt <= Date.now()) return false
-    const entry: Entry = { data: copy(record.data) as Record<string, unknown>, createdAt: record.createdAt, expiresAt: record.expiresAt, userId: record.userId }
+    const data = copy(record.data) as Record<string, unknown>
+    const created = offset(record.createdAt, this.#epoch)
+    const expires = offset(record.expiresAt, this.#epoch)
+    const entry = record.userId === undefined ? new Entry(data, created, expires) : new BoundEntry(data, created, expires, record.userId)
     this.#remove(id) // then added last: the most recently used
     this.#entries.set(id, entry)
     if (entry.userId !== undefined) {
@@ -150,7 +184,7 @@ export class MemoryStore implements SessionStore {
       else entry.data[key] = value
     }
     for (const key of changes.unset) delete entry.data[key]
-    entry.expiresAt = expiresAt
+    entry.expires = offset(expiresAt, this.#epoch)
     return true
   }
 
@@ -158,7 +192,7 @@ export class MemoryStore implements SessionStore {
     const entry = this.#use(id)
     if (!entry) return true
     if (expiresAt <= Date.now()) return false
-    entry.expiresAt = expiresAt
+    entry.expires = offset(expiresAt, this.#epoch)
     return true
   }
 
@@ -166,7 +200,7 @@ export class MemoryStore implements SessionStore {
     const out: SessionSummary[] = []
     for (const id of this.#users.get(userId) ?? []) {
       const entry = this.#live(id)
-      if (entry) out.push({ id, createdAt: new Date(entry.createdAt), expiresAt: new Date(entry.expiresAt) })
+      if (entry) out.push({ id, createdAt: new Date(entry.created + this.#epoch), expiresAt: new Date(entry.expires + this.#epoch) })
     }
     return out
   }
@@ -184,7 +218,17 @@ export class MemoryStore implements SessionStore {
   /** Frees every expired session now (the timer calls this every `sweepInterval`). */
   sweep(): void {
     const now = Date.now()
-    for (const [id, entry] of this.#entries) if (entry.expiresAt <= now) this.#remove(id)
+    const cutoff = now - this.#epoch
+    // Once a day the epoch moves to now and the live entries' offsets with it (this loop visits them anyway).
+    const shift = cutoff >= REBASE_MS ? cutoff : 0
+    for (const [id, entry] of this.#entries) {
+      if (entry.expires <= cutoff) this.#remove(id)
+      else if (shift) {
+        entry.created = offset(entry.created + this.#epoch, now)
+        entry.expires = offset(entry.expires + this.#epoch, now)
+      }
+    }
+    if (shift) this.#epoch = now
     if (this.#entries.size === 0 && this.#timer) {
       clearInterval(this.#timer)
       this.#timer = undefined
@@ -204,7 +248,7 @@ export class MemoryStore implements SessionStore {
   /** The live entry of `id`, leaving the use order as it is (listUser, revokeUser, update's check). */
   #live(id: string): Entry | undefined {
     const entry = this.#entries.get(id)
-    if (entry && entry.expiresAt <= Date.now()) {
+    if (entry && entry.expires <= Date.now() - this.#epoch) {
       this.#remove(id)
       return undefined
     }

@@ -1,6 +1,6 @@
 // MemoryStore: the conformance suite, the sweep, the size bound, the unref'd timer, and how the
 // core's change tracking and patching behave on top of it.
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createSessions } from '../../src/index.js'
 import { csrfToken } from '../../src/csrf.js'
 import type { SessionRecord } from '../../src/core/types.js'
@@ -183,6 +183,34 @@ describe('MemoryStore on its own', () => {
     }
     expect(warnings).toEqual([])
     expect(longest.size).toBe(1)
+  })
+
+  it('keeps every time exact across the daily re-basing of its sweep, far-off times included, and still frees the expired', () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const day = 24 * 3600 * 1000
+      const t0 = Date.UTC(2030, 0, 1, 12, 0, 0, 123)
+      vi.setSystemTime(t0)
+      const store = new MemoryStore()
+      stores.push(store)
+      const old: SessionRecord = { data: { a: 1 }, createdAt: t0 - 40 * day - 7, expiresAt: t0 + 30 * day + 1, userId: 'u1' } // beyond 2^31 ms both ways
+      const usual: SessionRecord = { data: { b: 2 }, createdAt: t0 - 5, expiresAt: t0 + 3 * day + 9 }
+      store.set('rebase-old-aaaaaaaaaaaaaaa', old)
+      store.set('rebase-usual-aaaaaaaaaaaaa', usual)
+      vi.setSystemTime(t0 + 2 * day + 17)
+      store.sweep() // the epoch is 2 days old: moves to now, offsets with it
+      expect(store.get('rebase-old-aaaaaaaaaaaaaaa')).toEqual(old)
+      expect(store.get('rebase-usual-aaaaaaaaaaaaa')).toEqual(usual)
+      store.touch('rebase-usual-aaaaaaaaaaaaa', t0 + 3 * day + 10)
+      expect(store.listUser('u1')).toEqual([{ id: 'rebase-old-aaaaaaaaaaaaaaa', createdAt: new Date(old.createdAt), expiresAt: new Date(old.expiresAt) }])
+      vi.setSystemTime(t0 + 3 * day + 10) // the usual one's expiry
+      store.sweep()
+      expect(store.size).toBe(1)
+      expect(store.get('rebase-usual-aaaaaaaaaaaaa')).toBeUndefined()
+      expect(store.get('rebase-old-aaaaaaaaaaaaaaa')).toEqual(old)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('sweeps on a timer that does not keep the process alive (unref’d)', async () => {
