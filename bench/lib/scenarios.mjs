@@ -156,6 +156,6 @@ export const PATHS = /** @type {const} */ (['read', 'modify'])
 
 /** Memory targets (bench/memory.mjs). */
 export const MEMORY_TARGETS = {
-  bytesPerSession: { max: 250, text: '≤ 250 bytes/session beyond the payload' },
+  bytesPerSession: { max: 200, text: '≤ 200 bytes/session beyond the payload' },
   expiredFreed: { min: 0.9, text: 'expired sessions freed within one sweep (≥ 90 % of their heap back)' },
 }
