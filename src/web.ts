@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { mergeSetCookie, privateCacheControl } from './adapters/headers.js'
+import { setSessionCookies } from './adapters/headers.js'
 import type { RequestLike } from './core/frameworks.js'
 import type { Session } from './core/session.js'
 import type { Sessions } from './sessions.js'
@@ -39,23 +39,13 @@ export function withSession<Data extends object, Req extends RequestLike = Reque
     if (cookies.length === 0) return response
     let out = response
     try {
-      setCookies(out.headers, cookies)
+      setSessionCookies(out.headers, cookies)
     } catch {
       out = new Response(response.body, response) // immutable headers (Response.redirect, fetch): copy
-      setCookies(out.headers, cookies)
+      setSessionCookies(out.headers, cookies)
     }
     return out
   }
-}
-
-/** Ours in place of any Set-Cookie of the same names (one per name), and no shared caching. */
-function setCookies(headers: Headers, lines: readonly string[]): void {
-  const merged = mergeSetCookie(headers.getSetCookie(), lines)
-  headers.delete('set-cookie')
-  for (const line of merged) headers.append('set-cookie', line)
-  const given = headers.get('cache-control')
-  const cacheControl = privateCacheControl(given)
-  if (cacheControl !== given) headers.set('cache-control', cacheControl)
 }
 
 export { createSessions, type Sessions } from './index.js'

@@ -44,3 +44,16 @@ export function forwardedHttps(value: string | null | undefined): boolean | unde
   if (!value) return undefined
   return value.split(',')[0]!.trim().toLowerCase() === 'https'
 }
+
+/**
+ * Puts the session's Set-Cookie lines on Web `Headers`, in place of earlier lines for the same
+ * cookie names, and keeps a shared cache from storing the response. Throws on immutable headers.
+ */
+export function setSessionCookies(headers: Headers, lines: readonly string[]): void {
+  const merged = mergeSetCookie(headers.getSetCookie(), lines)
+  headers.delete('set-cookie')
+  for (const line of merged) headers.append('set-cookie', line)
+  const given = headers.get('cache-control')
+  const cacheControl = privateCacheControl(given)
+  if (cacheControl !== given) headers.set('cache-control', cacheControl)
+}

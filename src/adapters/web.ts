@@ -4,7 +4,7 @@ import type { RequestContext } from '../core/context.js'
 import { HeaderCookies, type OutgoingCookie } from '../core/cookie.js'
 import { SessionError } from '../core/errors.js'
 import type { RequestLike, ResponseLike } from '../core/frameworks.js'
-import { forwardedHttps, mergeSetCookie, privateCacheControl } from './headers.js'
+import { forwardedHttps, setSessionCookies } from './headers.js'
 
 export function webContext(request: RequestLike, response: ResponseLike | undefined, trustProxy: boolean): RequestContext {
   const secure = (trustProxy ? forwardedHttps(request.headers.get('x-forwarded-proto')) : undefined) ?? request.url.startsWith('https:')
@@ -18,14 +18,8 @@ export function webContext(request: RequestLike, response: ResponseLike | undefi
     key: request,
     apply(cookies: readonly OutgoingCookie[], lines: readonly string[]) {
       if (!response) return // no response given: commit() hands the Set-Cookie values to the caller
-      const headers = response.headers
       try {
-        const merged = mergeSetCookie(headers.getSetCookie(), lines)
-        headers.delete('set-cookie')
-        for (const line of merged) headers.append('set-cookie', line)
-        const given = headers.get('cache-control')
-        const cacheControl = privateCacheControl(given)
-        if (cacheControl !== given) headers.set('cache-control', cacheControl)
+        setSessionCookies(response.headers, lines)
       } catch (cause) {
         throw new SessionError('HEADERS_SENT', 'The session cookie cannot be set: this Response has immutable headers. Pass a response whose headers can change (new Response(), NextResponse.next()).', { cause })
       }
