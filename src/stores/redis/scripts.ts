@@ -158,16 +158,11 @@ return 0`
  * for none). Both sessions' keys in one script: not in a Cluster (another slot each), where
  * TAKE_SCRIPT and a set do it. Built by {@link rotateCall}, read by {@link rotatedFrom}.
  */
-export const ROTATE_SCRIPT = `${INDEX_LUA}
+export const ROTATE_SCRIPT = `${INDEX_LUA}${SLICES_LUA}
 local old = redis.call('HMGET', KEYS[1], E, U)
 if not old[1] then return false end
 redis.call('DEL', KEYS[1], KEYS[2])
-local i = 8
-while i <= #ARGV do
-  local j = math.min(i + 199, #ARGV)
-  redis.call('HSET', KEYS[2], unpack(ARGV, i, j))
-  i = j + 1
-end
+slices('HSET', KEYS[2], 8, #ARGV)
 redis.call('PEXPIREAT', KEYS[2], ARGV[3])
 local k = 3
 if ARGV[5] == '1' then
