@@ -43,25 +43,23 @@ export type SessionRecord = Record<string, any>
  * this request's cookie carries `Secure`; `expires` is when the session ends if left idle
  * (next-session had it only with `maxAge`: Tessera's server ends every idle session).
  */
-export type Cookie = {
-  httpOnly: boolean
-  path: string
-  domain?: string | undefined
-  secure: boolean
-  sameSite?: boolean | 'lax' | 'strict' | 'none'
+export type Cookie = CookieAttributes & {
   /** Seconds, with `cookie.maxAge` set (a persistent cookie). */
   maxAge?: number
   expires?: Date
 }
 
-/** The `cookie` kept in each store record, as next-session writes it (`maxAge` and `expires` both or neither). */
-export type StoredCookie = {
+/** What `Cookie` and `StoredCookie` share. */
+type CookieAttributes = {
   httpOnly: boolean
   path: string
   domain?: string | undefined
   secure: boolean
   sameSite?: boolean | 'lax' | 'strict' | 'none'
-} & ({ maxAge?: undefined; expires?: undefined } | { maxAge: number; expires: Date })
+}
+
+/** The `cookie` kept in each store record, as next-session writes it (`maxAge` and `expires` both or neither). */
+export type StoredCookie = CookieAttributes & ({ maxAge?: undefined; expires?: undefined } | { maxAge: number; expires: Date })
 
 /** What a next-session store keeps: the data's keys plus `cookie`. */
 export type SessionData<T = SessionRecord> = { cookie: StoredCookie } & T
